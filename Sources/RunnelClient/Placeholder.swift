@@ -1,0 +1,1 @@
+// RunnelClient: written by its issue's work; this file keeps the target buildable until then.

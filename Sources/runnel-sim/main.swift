@@ -1,0 +1,1 @@
+print("runnel-sim: not yet")
