@@ -1,0 +1,104 @@
+/// Everything the NIO shell needs: where to listen, what to advertise, and the per-connection limits.
+public struct NetworkConfig: Sendable, Equatable {
+    /// Addresses to bind, one server socket each.
+    public var listeners: [Listener]
+    /// What Metadata tells clients to connect to, by listener name; same names as `listeners`.
+    public var advertisedListeners: [Listener]
+    /// `HOST:PORT` of the Prometheus `/metrics` endpoint; nil serves none.
+    public var metricsListener: HostPort?
+    /// `socket.request.max.bytes`: a frame declaring more closes the connection.
+    public var requestBytesMax: Int32
+    /// `connections.max.idle.ms`: a connection with no traffic and nothing in flight is closed after this.
+    public var connectionIdleMs: Int64
+    /// Requests handled at once on one connection; reads stop while this many are in flight.
+    /// 1 gives Kafka's strictly serial processing per connection.
+    public var inFlightRequestsPerConnectionMax: Int
+    /// `max.connections`: connections beyond this are closed as soon as they are accepted.
+    public var connectionsMax: Int
+    /// How long shutdown waits for in-flight requests before closing connections regardless.
+    public var shutdownGraceMs: Int64
+
+    public static let defaultRequestBytesMax: Int32 = 100 * 1024 * 1024
+    public static let defaultConnectionIdleMs: Int64 = 10 * 60 * 1000
+
+    public init(
+        listeners: [Listener],
+        advertisedListeners: [Listener],
+        metricsListener: HostPort? = nil,
+        requestBytesMax: Int32 = NetworkConfig.defaultRequestBytesMax,
+        connectionIdleMs: Int64 = NetworkConfig.defaultConnectionIdleMs,
+        inFlightRequestsPerConnectionMax: Int = 100,
+        connectionsMax: Int = 10_000,
+        shutdownGraceMs: Int64 = 10_000
+    ) {
+        self.listeners = listeners
+        self.advertisedListeners = advertisedListeners
+        self.metricsListener = metricsListener
+        self.requestBytesMax = requestBytesMax
+        self.connectionIdleMs = connectionIdleMs
+        self.inFlightRequestsPerConnectionMax = inFlightRequestsPerConnectionMax
+        self.connectionsMax = connectionsMax
+        self.shutdownGraceMs = shutdownGraceMs
+    }
+
+    /// The advertised address for the listener a connection arrived on.
+    public func advertised(forListener name: String) -> Listener? {
+        advertisedListeners.first { $0.name == name }
+    }
+
+    public func validate() throws(ConfigError) {
+        if listeners.isEmpty {
+            throw ConfigError("listeners: at least one listener is required")
+        }
+        var ports: [Int: String] = [:]
+        for listener in listeners where listener.port != 0 {
+            if let other = ports[listener.port] {
+                throw ConfigError("listeners: \(other) and \(listener.name) both use port \(listener.port)")
+            }
+            ports[listener.port] = listener.name
+        }
+        for advertised in advertisedListeners {
+            if !listeners.contains(where: { $0.name == advertised.name }) {
+                throw ConfigError(
+                    "advertised listeners: \(advertised.name) is not one of the listeners "
+                        + "(\(listeners.map(\.name).joined(separator: ", ")))")
+            }
+            if advertised.hostPort.isWildcard {
+                throw ConfigError("advertised listeners: \(advertised) is a wildcard address; clients cannot connect to it")
+            }
+        }
+        for listener in listeners where !advertisedListeners.contains(where: { $0.name == listener.name }) {
+            throw ConfigError("advertised listeners: listener \(listener.name) has no advertised address")
+        }
+        if requestBytesMax < 1024 {
+            throw ConfigError("socket request max bytes: \(requestBytesMax) is below the minimum of 1024")
+        }
+        if connectionIdleMs <= 0 {
+            throw ConfigError("connections max idle ms: \(connectionIdleMs) must be positive")
+        }
+        if !(1...10_000).contains(inFlightRequestsPerConnectionMax) {
+            throw ConfigError("max in-flight requests per connection: \(inFlightRequestsPerConnectionMax) must be 1 to 10000")
+        }
+        if connectionsMax < 1 {
+            throw ConfigError("max connections: \(connectionsMax) must be at least 1")
+        }
+        if shutdownGraceMs < 0 {
+            throw ConfigError("shutdown grace ms: \(shutdownGraceMs) must not be negative")
+        }
+    }
+
+    /// Advertised listeners for `listeners`: an explicit entry wins; otherwise the bound address, with a
+    /// wildcard host replaced by `hostName` (the machine's name) or, when that is empty, 127.0.0.1.
+    public static func resolveAdvertised(
+        listeners: [Listener], explicit: [Listener], hostName: String
+    ) -> [Listener] {
+        listeners.map { listener in
+            if let given = explicit.first(where: { $0.name == listener.name }) {
+                return given
+            }
+            guard listener.hostPort.isWildcard else { return listener }
+            let host = hostName.isEmpty ? "127.0.0.1" : hostName
+            return Listener(name: listener.name, host: host, port: listener.port)
+        } + explicit.filter { given in !listeners.contains { $0.name == given.name } }
+    }
+}

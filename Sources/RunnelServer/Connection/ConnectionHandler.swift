@@ -1,0 +1,208 @@
+import Logging
+import NIOCore
+
+/// Runs one Kafka connection: takes frames from `FrameDecoder`, passes each to the `RequestHandling`
+/// as its own task, and writes the answers back in request order with their size prepended.
+///
+/// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
+/// requests are in flight, so a client that pipelines without bound is slowed instead of buffered.
+/// Frames already decoded from the last read wait in `backlog`, which is bounded by one read's bytes.
+/// Closing: on idle (nothing in flight), on a framing error (one warning line), or when asked to
+/// quiesce (after the in-flight answers have been written).
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase {
+        case open
+        /// Shutting down: no new requests; close once the in-flight ones are answered.
+        case draining
+        case closed
+    }
+
+    private let handler: any RequestHandling
+    private let listenerName: String
+    private let connectionId: UInt64
+    private let metrics: ServerMetrics?
+    private var logger: Logger
+    private var sequencer: ResponseSequencer<ByteBuffer>
+    private var backlog = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    private var readHeldBack = false
+    private var phase = Phase.open
+    private var requestContext: RequestContext?
+
+    init(
+        handler: any RequestHandling, listenerName: String, connectionId: UInt64, inFlightMax: Int,
+        metrics: ServerMetrics?, logger: Logger
+    ) {
+        self.handler = handler
+        self.listenerName = listenerName
+        self.connectionId = connectionId
+        self.metrics = metrics
+        self.logger = logger
+        self.logger[metadataKey: "connection"] = "\(connectionId)"
+        self.sequencer = ResponseSequencer(inFlightMax: inFlightMax)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            makeRequestContext(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        makeRequestContext(context: context)
+        context.fireChannelActive()
+    }
+
+    private func makeRequestContext(context: ChannelHandlerContext) {
+        guard requestContext == nil else { return }
+        let peer = context.channel.remoteAddress.map(formatAddress) ?? "unknown"
+        requestContext = RequestContext(listenerName: listenerName, peerAddress: peer, connectionId: connectionId)
+        logger[metadataKey: "peer"] = "\(peer)"
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        phase = .closed
+        backlog.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests in
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        metrics?.bytesIn.increment(by: 4 + frame.readableBytes)
+        guard phase == .open else { return }
+        backlog.append(frame)
+        admitFromBacklog(context: context)
+    }
+
+    private func admitFromBacklog(context: ChannelHandlerContext) {
+        while phase == .open, sequencer.canAdmit, let frame = backlog.popFirst() {
+            dispatch(frame, context: context)
+        }
+    }
+
+    private func dispatch(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        makeRequestContext(context: context)
+        guard let requestContext else { preconditionFailure("request context is set before any read") }
+        let sequence = sequencer.admit()
+        // The API key is the header's first field; peeked only to label metrics.
+        let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
+        let started = NIODeadline.now()
+        let handler = self.handler
+        let promise = context.eventLoop.makePromise(of: ByteBuffer?.self)
+        promise.completeWithTask {
+            await handler.handle(frame, context: requestContext)
+        }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            let response: ByteBuffer?
+            switch result {
+            case .success(let value): response = value
+            case .failure: response = nil  // handle() cannot throw; a cancelled task answers nothing.
+            }
+            self.metrics?.recordRequest(apiKey: apiKey, durationNanoseconds: (NIODeadline.now() - started).nanoseconds)
+            self.finished(sequence, response: response, context: context)
+        }
+    }
+
+    // MARK: Responses out
+
+    private func finished(_ sequence: UInt64, response: ByteBuffer?, context: ChannelHandlerContext) {
+        let released = sequencer.complete(sequence, response: response)
+        if phase != .closed, !released.isEmpty {
+            for payload in released {
+                var sizePrefix = context.channel.allocator.buffer(capacity: 4)
+                sizePrefix.writeInteger(Int32(payload.readableBytes))
+                context.write(wrapOutboundOut(sizePrefix), promise: nil)
+                context.write(wrapOutboundOut(payload), promise: nil)
+                metrics?.bytesOut.increment(by: 4 + payload.readableBytes)
+            }
+            context.flush()
+        }
+        switch phase {
+        case .open:
+            admitFromBacklog(context: context)
+            if readHeldBack, backlog.isEmpty, sequencer.canAdmit {
+                readHeldBack = false
+                context.read()
+            }
+        case .draining:
+            if sequencer.inFlight == 0 {
+                closeAfterPendingWrites(context: context)
+            }
+        case .closed:
+            break
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch phase {
+        case .open where backlog.isEmpty && sequencer.canAdmit:
+            context.read()
+        case .open:
+            readHeldBack = true
+        case .draining, .closed:
+            break  // no new requests once draining
+        }
+    }
+
+    // MARK: Closing
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            // A long-polling fetch is not idleness: only close when nothing is owed to the client.
+            if sequencer.inFlight == 0, backlog.isEmpty, phase == .open {
+                logger.debug("closing idle connection")
+                phase = .closed
+                context.close(promise: nil)
+            }
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            guard phase == .open else { return }
+            phase = .draining
+            backlog.removeAll()
+            if sequencer.inFlight == 0 {
+                closeAfterPendingWrites(context: context)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func closeAfterPendingWrites(context: ChannelHandlerContext) {
+        phase = .closed
+        // An empty write is ordered after every earlier write, so closing on its completion loses no answer.
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let frameError = error as? FrameError {
+            metrics?.framingErrors.increment()
+            logger.warning("closing connection from \(requestContext?.peerAddress ?? "unknown"): \(frameError)")
+        } else {
+            logger.debug("closing connection after error: \(error)")
+        }
+        phase = .closed
+        backlog.removeAll()
+        context.close(promise: nil)
+    }
+}
+
+/// `host:port`, with IPv6 hosts in brackets.
+func formatAddress(_ address: SocketAddress) -> String {
+    switch address {
+    case .v4(let v4):
+        return "\(address.ipAddress ?? v4.host):\(address.port ?? 0)"
+    case .v6:
+        return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+    case .unixDomainSocket:
+        return address.pathname ?? "unix"
+    }
+}
