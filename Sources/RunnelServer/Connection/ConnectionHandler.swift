@@ -31,11 +31,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readHeldBack = false
     private var phase = Phase.open
     private var requestContext: RequestContext?
+    private let idleTimeout: TimeAmount
+    /// Last read or write, on the event loop's clock (virtual in tests).
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    private var idleCheck: Scheduled<Void>?
 
     init(
         handler: any RequestHandling, listenerName: String, connectionId: UInt64, inFlightMax: Int,
-        metrics: ServerMetrics?, logger: Logger
+        idleMs: Int64, metrics: ServerMetrics?, logger: Logger
     ) {
+        precondition(idleMs > 0, "idle timeout must be positive")
+        self.idleTimeout = .milliseconds(idleMs)
         self.handler = handler
         self.listenerName = listenerName
         self.connectionId = connectionId
@@ -48,11 +54,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive {
             makeRequestContext(context: context)
+            startIdleChecks(context: context)
         }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
         makeRequestContext(context: context)
+        startIdleChecks(context: context)
         context.fireChannelActive()
     }
 
@@ -66,6 +79,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closed
         backlog.removeAll()
+        idleCheck?.cancel()
+        idleCheck = nil
         context.fireChannelInactive()
     }
 
@@ -74,6 +89,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         metrics?.bytesIn.increment(by: 4 + frame.readableBytes)
+        lastActivity = context.eventLoop.now
         guard phase == .open else { return }
         backlog.append(frame)
         admitFromBacklog(context: context)
@@ -121,6 +137,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 metrics?.bytesOut.increment(by: 4 + payload.readableBytes)
             }
             context.flush()
+            lastActivity = context.eventLoop.now
         }
         switch phase {
         case .open:
@@ -151,16 +168,36 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Closing
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // A long-polling fetch is not idleness: only close when nothing is owed to the client.
-            if sequencer.inFlight == 0, backlog.isEmpty, phase == .open {
-                logger.debug("closing idle connection")
-                phase = .closed
-                context.close(promise: nil)
-            }
+    /// `connections.max.idle.ms`. Own timer rather than `IdleStateHandler`, which reads the wall clock
+    /// and so cannot be driven by a test's virtual clock.
+    private func startIdleChecks(context: ChannelHandlerContext) {
+        guard idleCheck == nil, phase == .open else { return }
+        lastActivity = context.eventLoop.now
+        scheduleIdleCheck(context: context, at: lastActivity + idleTimeout)
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.checkIdle(context: context)
+        }
+    }
+
+    private func checkIdle(context: ChannelHandlerContext) {
+        idleCheck = nil
+        guard phase == .open else { return }
+        let now = context.eventLoop.now
+        let idleFrom = lastActivity + idleTimeout
+        // A long-polling fetch is not idleness: only close when nothing is owed to the client.
+        if now >= idleFrom, sequencer.inFlight == 0, backlog.isEmpty {
+            logger.debug("closing idle connection")
+            phase = .closed
+            context.close(promise: nil)
             return
         }
+        scheduleIdleCheck(context: context, at: max(idleFrom, now + idleTimeout))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             guard phase == .open else { return }
             phase = .draining

@@ -1,0 +1,108 @@
+import Logging
+import NIOCore
+import Synchronization
+
+@testable import RunnelServer
+
+/// Answers every frame with the same bytes, remembering what it saw.
+final class RecordingHandler: RequestHandling {
+    private let seen = Mutex<[(ByteBuffer, RequestContext)]>([])
+
+    var frames: [ByteBuffer] { seen.withLock { $0.map(\.0) } }
+    var contexts: [RequestContext] { seen.withLock { $0.map(\.1) } }
+
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer? {
+        seen.withLock { $0.append((frame, context)) }
+        return frame
+    }
+}
+
+/// Test frames carry a 4-byte request number. Each request waits until the test releases it, then
+/// answers with its number, or with nothing when the number is in `silent`.
+final class GatedHandler: RequestHandling {
+    private struct State {
+        var received: [Int32] = []
+        var released: Set<Int32> = []
+        var waiting: [Int32: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+    let silent: Set<Int32>
+
+    init(silent: Set<Int32> = []) {
+        self.silent = silent
+    }
+
+    var received: [Int32] { state.withLock { $0.received } }
+
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer? {
+        let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let go = state.withLock { state in
+                state.received.append(number)
+                if state.released.contains(number) { return true }
+                state.waiting[number] = continuation
+                return false
+            }
+            if go { continuation.resume() }
+        }
+        if silent.contains(number) { return nil }
+        var response = ByteBuffer()
+        response.writeInteger(number)
+        return response
+    }
+
+    func release(_ number: Int32) {
+        let continuation = state.withLock { state in
+            state.released.insert(number)
+            return state.waiting.removeValue(forKey: number)
+        }
+        continuation?.resume()
+    }
+
+    /// Waits (bounded) until `count` requests have reached the handler.
+    func waitForReceived(_ count: Int) async throws {
+        for _ in 0..<2000 where received.count < count {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+}
+
+/// Keeps log records so tests can check what an operator would see.
+final class CapturedLogs: Sendable {
+    private let records = Mutex<[(Logger.Level, String)]>([])
+
+    var all: [(Logger.Level, String)] { records.withLock { $0 } }
+
+    func append(_ level: Logger.Level, _ message: String) {
+        records.withLock { $0.append((level, message)) }
+    }
+
+    func logger() -> Logger {
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(sink: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        sink.append(event.level, "\(event.message)")
+    }
+}
+
+func frame(number: Int32) -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.writeInteger(Int32(4))
+    buffer.writeInteger(number)
+    return buffer
+}
