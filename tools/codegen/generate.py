@@ -168,7 +168,7 @@ class Field:
         return t + "?" if self.optional else t
 
     def default_expr(self):
-        if self.optional and (self.default == "null" or self.base == "records" or self.default is None and not self.is_array):
+        if self.optional and (self.default == "null" or self.base == "records"):
             return "nil"
         if self.is_array:
             return "[]"
@@ -434,7 +434,8 @@ class Emitter:
 
 
 def version_doc(f):
-    parts = [f"Versions {f.versions[0]}{'+' if f.versions[1] == MAX_VERSION else '-' + str(f.versions[1])}"]
+    lo, hi = f.versions
+    parts = [f"Version {lo}" if lo == hi else f"Versions {lo}-{hi}"]
     if f.nullable:
         parts.append(f"nullable from {f.nullable[0]}")
     if f.tagged:
