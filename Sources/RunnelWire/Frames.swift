@@ -6,6 +6,12 @@ public struct DecodedRequest: Sendable, Equatable {
     public var request: KafkaRequest
     /// Bytes left after the body. Kafka ignores them; we report them so the caller may log.
     public var trailingBytes: Int
+
+    public init(header: RequestHeader, request: KafkaRequest, trailingBytes: Int = 0) {
+        self.header = header
+        self.request = request
+        self.trailingBytes = trailingBytes
+    }
 }
 
 /// Why a request frame could not be decoded, with what the broker needs to answer or to close.
