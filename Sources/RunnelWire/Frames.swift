@@ -118,6 +118,12 @@ public enum ResponseFrame {
         try patchSize(of: &buffer, frameStart: start)
     }
 
+    /// The correlation id at the front of a response payload, whatever its header version,
+    /// so a client can find the pending request (and thus the type and version) first.
+    public static func correlationId(of payload: ByteBuffer) -> Int32? {
+        payload.getInteger(at: payload.readerIndex, as: Int32.self)
+    }
+
     /// Decodes a response frame payload (size prefix removed) whose type and version the
     /// caller knows from the request it sent (client side).
     public static func decode<Message: KafkaResponseMessage>(

@@ -81,6 +81,7 @@ final class FrameTests: XCTestCase {
         try ResponseFrame.encode(response, version: 12, correlationId: 3, into: &viaType)
         XCTAssertEqual(viaEnum, viaType)
         let payload = try XCTUnwrap(try viaEnum.readKafkaFrame(maxBytes: 1 << 20))
+        XCTAssertEqual(ResponseFrame.correlationId(of: payload), 3)
         let (header, decoded) = try ResponseFrame.decode(MetadataResponse.self, version: 12, payload: payload)
         XCTAssertEqual(header.correlationId, 3)
         XCTAssertEqual(decoded, response)
