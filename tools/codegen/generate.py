@@ -152,8 +152,6 @@ class Field:
         if self.tagged and self.tagged[1] != self.versions[1]:
             sys.exit(f"{self.qualified}: tagged versions must run to the field's last version")
         self.optional = self.nullable is not None or self.default == "null" or self.base == "records"
-        if self.is_struct and not self.is_array and self.optional:
-            sys.exit(f"{self.qualified}: nullable struct fields are not supported")
 
     @property
     def regular(self):
@@ -296,6 +294,15 @@ class Emitter:
                 self.out(ind + 1, f"{target} = nil")
                 self.out(ind, "}")
             return
+        if f.is_struct and f.optional:
+            # A nullable struct is preceded by an int8: -1 for null, 1 for present.
+            self.out(ind, f"if try {buf}.readKafkaInt8() < 0 {{")
+            self.reject_null(f, ind + 1)
+            self.out(ind + 1, f"{target} = nil")
+            self.out(ind, "} else {")
+            self.out(ind + 1, f"{target} = try {f.base}(from: &{buf}, version: version)")
+            self.out(ind, "}")
+            return
         if f.is_struct:
             self.out(ind, f"{target} = try {f.base}(from: &{buf}, version: version)")
             return
@@ -341,6 +348,15 @@ class Emitter:
                 self.out(ind, f"for item in {value} {{")
                 self.out(ind + 1, self.write_element(f, buf, compact, "item"))
                 self.out(ind, "}")
+            return
+        if f.is_struct and f.optional:
+            self.out(ind, f"if let present = {value} {{")
+            self.out(ind + 1, f"{buf}.writeKafkaInt8(1)")
+            self.out(ind + 1, f"try present.encode(into: &{buf}, version: version)")
+            self.out(ind, "} else {")
+            self.reject_null(f, ind + 1)
+            self.out(ind + 1, f"{buf}.writeKafkaInt8(-1)")
+            self.out(ind, "}")
             return
         if f.is_struct:
             self.out(ind, f"try {value}.encode(into: &{buf}, version: version)")
