@@ -66,6 +66,11 @@ public struct RecordBatchHeader: Sendable, Hashable {
         self.recordCount = buffer.getInteger(at: index + RecordBatchLayout.recordCount, as: Int32.self)!
     }
 
+    /// Parses the header of the batch at the reader index.
+    public init(parsing buffer: ByteBuffer) throws {
+        try self.init(parsing: buffer, at: buffer.readerIndex)
+    }
+
     /// Whole batch size in bytes, including `baseOffset` and `batchLength`.
     public var totalSize: Int { Int(batchLength) + Self.logOverheadBytes }
     public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }

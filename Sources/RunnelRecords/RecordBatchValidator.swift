@@ -16,7 +16,7 @@ public struct RecordBatchValidator: Sendable {
     public let origin: Origin
 
     public init(maxMessageBytes: Int, origin: Origin = .client) {
-        precondition(maxMessageBytes >= RecordBatchHeader.sizeBytes, "maxMessageBytes below a batch header")
+        precondition(maxMessageBytes >= 0, "negative maxMessageBytes")
         self.maxMessageBytes = maxMessageBytes
         self.origin = origin
     }
