@@ -3,7 +3,7 @@ import RunnelChecksum
 import RunnelCompression
 
 /// The fixed 61-byte header of a Kafka record batch v2 (magic 2), parsed without touching the records.
-public struct RecordBatchHeader: Sendable, Hashable {
+public struct RecordBatchHeader: Sendable, Hashable, CustomStringConvertible {
     /// Header bytes before the first record.
     public static let sizeBytes = RecordBatchLayout.records
     /// `baseOffset` and `batchLength`: the bytes not counted by `batchLength`.
@@ -91,6 +91,15 @@ public struct RecordBatchHeader: Sendable, Hashable {
         guard baseSequence >= 0 else { return baseSequence }
         let headroom = Int32.max - baseSequence
         return lastOffsetDelta > headroom ? lastOffsetDelta - headroom - 1 : baseSequence + lastOffsetDelta
+    }
+
+    /// One line for logs and the CLI's log dump.
+    public var description: String {
+        "baseOffset: \(baseOffset) lastOffset: \(lastOffset) count: \(recordCount) size: \(totalSize) "
+            + "magic: \(magic) codec: \(codec) crc: \(crc) leaderEpoch: \(partitionLeaderEpoch) "
+            + "producerId: \(producerId) producerEpoch: \(producerEpoch) baseSequence: \(baseSequence) "
+            + "transactional: \(isTransactional) control: \(isControl) timestampType: \(timestampType) "
+            + "maxTimestampMs: \(maxTimestampMs)"
     }
 
     /// CRC-32C of the batch at `index` as it is now in `buffer` (the whole batch must be present).

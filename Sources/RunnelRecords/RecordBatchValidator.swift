@@ -59,8 +59,8 @@ public struct RecordBatchValidator: Sendable {
                     lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount)
             }
         }
-        // Each record takes at least 7 bytes uncompressed; compressed it is at least a few bits, so only
-        // an uncompressed batch can be checked for a count larger than its bytes allow.
+        // Each record takes at least 7 bytes; only an uncompressed batch's count can be checked against
+        // its size without inflating it.
         if header.codec == .none {
             let recordBytes = header.totalSize - RecordBatchHeader.sizeBytes
             guard Int(header.recordCount) <= recordBytes / Record.encodedBytesMin else {
