@@ -73,9 +73,10 @@ public struct RecordBatchHeader: Sendable, Hashable, CustomStringConvertible {
 
     /// Whole batch size in bytes, including `baseOffset` and `batchLength`.
     public var totalSize: Int { Int(batchLength) + Self.logOverheadBytes }
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// Wraps instead of trapping on a hostile `baseOffset` near Int64.max; the validator refuses those.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// The offset the next batch in the log starts at.
-    public var nextOffset: Int64 { lastOffset + 1 }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
     public var codec: CompressionCodec { CompressionCodec(attributeBits: attributes)! }  // checked by init
     public var timestampType: TimestampType {
         attributes & RecordBatchLayout.logAppendTimeFlag != 0 ? .logAppendTime : .createTime

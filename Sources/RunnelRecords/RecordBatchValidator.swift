@@ -43,6 +43,10 @@ public struct RecordBatchValidator: Sendable {
         guard header.totalSize <= maxMessageBytes else {
             throw RecordBatchError.batchTooLarge(sizeBytes: header.totalSize, maxMessageBytes: maxMessageBytes)
         }
+        guard !header.baseOffset.addingReportingOverflow(Int64(header.lastOffsetDelta) + 1).overflow else {
+            throw RecordBatchError.inconsistentOffsetRange(
+                lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount)
+        }
         switch origin {
         case .client:
             guard header.recordCount > 0 else { throw RecordBatchError.invalidRecordCount(header.recordCount) }
