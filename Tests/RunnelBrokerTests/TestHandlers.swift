@@ -13,7 +13,10 @@ final class RecordingHandler: RequestHandling {
 
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer? {
         seen.withLock { $0.append((frame, context)) }
-        return frame
+        var response = ByteBuffer()
+        response.writeInteger(Int32(frame.readableBytes))
+        response.writeImmutableBuffer(frame)
+        return response
     }
 }
 
@@ -48,6 +51,7 @@ final class GatedHandler: RequestHandling {
         }
         if silent.contains(number) { return nil }
         var response = ByteBuffer()
+        response.writeInteger(Int32(4))
         response.writeInteger(number)
         return response
     }

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 
 /// Runs one Kafka connection: takes frames from `FrameDecoder`, passes each to the `RequestHandling`
-/// as its own task, and writes the answers back in request order with their size prepended.
+/// as its own task, and writes the answers (whole frames) back in request order.
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
 /// requests are in flight, so a client that pipelines without bound is slowed instead of buffered.
@@ -129,12 +129,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func finished(_ sequence: UInt64, response: ByteBuffer?, context: ChannelHandlerContext) {
         let released = sequencer.complete(sequence, response: response)
         if phase != .closed, !released.isEmpty {
-            for payload in released {
-                var sizePrefix = context.channel.allocator.buffer(capacity: 4)
-                sizePrefix.writeInteger(Int32(payload.readableBytes))
-                context.write(wrapOutboundOut(sizePrefix), promise: nil)
-                context.write(wrapOutboundOut(payload), promise: nil)
-                metrics?.bytesOut.increment(by: 4 + payload.readableBytes)
+            for frame in released {
+                let size = frame.getInteger(at: frame.readerIndex, as: Int32.self)
+                precondition(
+                    size.map { Int($0) == frame.readableBytes - 4 } ?? false,
+                    "a response must be one whole frame, size first")
+                context.write(wrapOutboundOut(frame), promise: nil)
+                metrics?.bytesOut.increment(by: frame.readableBytes)
             }
             context.flush()
             lastActivity = context.eventLoop.now

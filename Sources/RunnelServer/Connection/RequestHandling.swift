@@ -16,8 +16,9 @@ public struct RequestContext: Sendable, Equatable {
     }
 }
 
-/// What the broker implements to answer requests. The shell hands over one frame (request header and
-/// body, without the 4-byte size) and writes back whatever is returned, with its size prepended.
+/// What the broker implements to answer requests. The shell hands over one frame's payload (request
+/// header and body, without the 4-byte size) and writes back the returned buffer as it is: a complete
+/// response frame, size first, as `RunnelWire.ResponseFrame.encode` produces.
 ///
 /// Calls for one connection may run concurrently, up to the configured in-flight limit; the shell writes
 /// responses in request order whatever order the calls finish in. nil means "send nothing" (a produce

@@ -1,4 +1,5 @@
 import CoreMetrics
+import RunnelWire
 import Synchronization
 
 /// The metrics the network shell records itself: requests and latency per API key, bytes, connections.
@@ -27,7 +28,8 @@ public final class ServerMetrics: Sendable {
     func recordRequest(apiKey: Int16, durationNanoseconds: Int64) {
         let metrics = perApiKey.withLock { table in
             if let existing = table[apiKey] { return existing }
-            let dimensions = [("api_key", String(apiKey))]
+            let name = ApiKey(rawValue: apiKey).map { "\($0)" } ?? "unknown"
+            let dimensions = [("api", name)]
             let made = (
                 requests: Counter(label: "runnel_requests_total", dimensions: dimensions, factory: factory),
                 latency: Timer(label: "runnel_request_duration_seconds", dimensions: dimensions, factory: factory)
