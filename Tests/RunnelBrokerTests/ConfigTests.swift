@@ -84,3 +84,42 @@ final class ConfigTests: XCTestCase {
         XCTAssertNil(config.advertised(forListener: "NOPE"))
     }
 }
+
+final class SettingResolutionTests: XCTestCase {
+    func testFlagWinsOverEnvironmentWhichWinsOverDefault() throws {
+        let values = SettingValues(
+            flags: [.nodeId: "3"],
+            environment: ["RUNNEL_NODE_ID": "9", "RUNNEL_NUM_PARTITIONS": "6", "RUNNEL_DATA_DIR": ""])
+        let config = try BrokerConfig.resolve(values, hostName: "box")
+        XCTAssertEqual(config.nodeId, 3)
+        XCTAssertEqual(config.topicDefaults.partitionCount, 6)
+        XCTAssertEqual(config.dataDir, "./runnel-data", "an empty variable counts as unset")
+        XCTAssertEqual(config.network.listeners, [Listener(name: "CLIENT", host: "0.0.0.0", port: 9092)])
+        XCTAssertEqual(config.network.advertisedListeners, [Listener(name: "CLIENT", host: "box", port: 9092)])
+    }
+
+    func testSingleKafkaListenerConvenience() throws {
+        let values = SettingValues(
+            flags: [.kafkaListener: "127.0.0.1:19092"],
+            environment: ["RUNNEL_ADVERTISED_KAFKA_LISTENER": "localhost:29092", "RUNNEL_METRICS_LISTENER": ":9100"])
+        let config = try BrokerConfig.resolve(values, hostName: "box")
+        XCTAssertEqual(config.network.listeners, [Listener(name: "CLIENT", host: "127.0.0.1", port: 19092)])
+        XCTAssertEqual(config.network.advertisedListeners, [Listener(name: "CLIENT", host: "localhost", port: 29092)])
+        XCTAssertEqual(config.network.metricsListener, HostPort(host: "", port: 9100))
+    }
+
+    func testBadValuesNameTheFlagAndTheVariable() {
+        let cases: [(SettingValues, String)] = [
+            (SettingValues(flags: [:], environment: ["RUNNEL_NODE_ID": "one"]), "--node-id (RUNNEL_NODE_ID): 'one' is not an integer"),
+            (SettingValues(flags: [.autoCreateTopicsEnable: "maybe"], environment: [:]), "--auto-create-topics-enable (RUNNEL_AUTO_CREATE_TOPICS_ENABLE): 'maybe' is not true or false"),
+            (SettingValues(flags: [.listeners: "A://h:1", .kafkaListener: "h:2"], environment: [:]), "cannot both be given"),
+            (SettingValues(flags: [.minInsyncReplicas: "0"], environment: [:]), "min insync replicas: 0 must be at least 1"),
+            (SettingValues(flags: [.listeners: "CLIENT://h:99999"], environment: [:]), "--listeners (RUNNEL_LISTENERS) CLIENT"),
+        ]
+        for (values, expected) in cases {
+            XCTAssertThrowsError(try BrokerConfig.resolve(values, hostName: "box")) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+}

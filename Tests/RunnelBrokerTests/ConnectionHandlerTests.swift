@@ -26,12 +26,15 @@ final class ConnectionHandlerTests: XCTestCase {
         config.connectionIdleMs = idleMs
         let counter = ReadCounter()
         let channel = NIOAsyncTestingChannel()
-        let handlers = Server.connectionHandlers(
-            config: config, handler: handler, listenerName: "INTERNAL", connectionId: 7, metrics: metrics, logger: logs.logger())
-        try await channel.pipeline.addHandler(counter)
-        for handler in handlers {
-            try await channel.pipeline.addHandler(handler)
-        }
+        let logger = logs.logger()
+        let configured = config
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(counter)
+            try channel.pipeline.syncOperations.addHandlers(
+                Server.connectionHandlers(
+                    config: configured, handler: handler, listenerName: "INTERNAL", connectionId: 7, metrics: metrics,
+                    logger: logger))
+        }.get()
         try await channel.connect(to: SocketAddress(ipAddress: "10.1.2.3", port: 4567))
         return (channel, counter)
     }
@@ -80,6 +83,26 @@ final class ConnectionHandlerTests: XCTestCase {
         let extra = try await channel.readOutbound(as: ByteBuffer.self)
         XCTAssertNil(extra, "the silent request must write nothing")
         _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    func testCloseOutcomeWritesEarlierAnswersThenClosesDroppingLaterOnes() async throws {
+        let handler = GatedHandler(closing: [2])
+        let (channel, _) = try await makeChannel(handler: handler)
+        for number in Int32(1)...3 {
+            try await channel.writeInbound(frame(number: number))
+        }
+        try await handler.waitForReceived(3)
+        handler.release(3)
+        handler.release(2)
+        handler.release(1)
+        let first = try await nextResponse(channel)
+        XCTAssertEqual(first, 1)
+        try await channel.closeFuture.get()
+        var extra: ByteBuffer? = nil
+        while let write = try await channel.readOutbound(as: ByteBuffer.self) {
+            if write.readableBytes > 0 { extra = write }
+        }
+        XCTAssertNil(extra, "the answer to request 3 must not be written after the close")
     }
 
     func testReadsStopAtTheInFlightLimitAndResumeWhenAnswered() async throws {

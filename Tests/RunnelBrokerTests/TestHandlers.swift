@@ -11,17 +11,18 @@ final class RecordingHandler: RequestHandling {
     var frames: [ByteBuffer] { seen.withLock { $0.map(\.0) } }
     var contexts: [RequestContext] { seen.withLock { $0.map(\.1) } }
 
-    func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer? {
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
         seen.withLock { $0.append((frame, context)) }
         var response = ByteBuffer()
         response.writeInteger(Int32(frame.readableBytes))
         response.writeImmutableBuffer(frame)
-        return response
+        return .respond(response)
     }
 }
 
 /// Test frames carry a 4-byte request number. Each request waits until the test releases it, then
-/// answers with its number, or with nothing when the number is in `silent`.
+/// answers with its number, or with nothing when the number is in `silent`, or closes the connection
+/// when it is in `closing`.
 final class GatedHandler: RequestHandling {
     private struct State {
         var received: [Int32] = []
@@ -31,14 +32,16 @@ final class GatedHandler: RequestHandling {
 
     private let state = Mutex(State())
     let silent: Set<Int32>
+    let closing: Set<Int32>
 
-    init(silent: Set<Int32> = []) {
+    init(silent: Set<Int32> = [], closing: Set<Int32> = []) {
         self.silent = silent
+        self.closing = closing
     }
 
     var received: [Int32] { state.withLock { $0.received } }
 
-    func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer? {
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
         let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let go = state.withLock { state in
@@ -49,11 +52,12 @@ final class GatedHandler: RequestHandling {
             }
             if go { continuation.resume() }
         }
-        if silent.contains(number) { return nil }
+        if silent.contains(number) { return .noResponse }
+        if closing.contains(number) { return .closeConnection(reason: "request \(number) says so") }
         var response = ByteBuffer()
         response.writeInteger(Int32(4))
         response.writeInteger(number)
-        return response
+        return .respond(response)
     }
 
     func release(_ number: Int32) {

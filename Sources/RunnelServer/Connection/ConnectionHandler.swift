@@ -26,7 +26,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let connectionId: UInt64
     private let metrics: ServerMetrics?
     private var logger: Logger
-    private var sequencer: ResponseSequencer<ByteBuffer>
+    private var sequencer: ResponseSequencer<Outgoing>
     private var backlog = CircularBuffer<ByteBuffer>(initialCapacity: 4)
     private var readHeldBack = false
     private var phase = Phase.open
@@ -109,15 +109,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
         let started = NIODeadline.now()
         let handler = self.handler
-        let promise = context.eventLoop.makePromise(of: ByteBuffer?.self)
+        let promise = context.eventLoop.makePromise(of: RequestOutcome.self)
         promise.completeWithTask {
             await handler.handle(frame, context: requestContext)
         }
         promise.futureResult.assumeIsolated().whenComplete { result in
-            let response: ByteBuffer?
+            let response: Outgoing?
             switch result {
-            case .success(let value): response = value
-            case .failure: response = nil  // handle() cannot throw; a cancelled task answers nothing.
+            case .success(.respond(let frame)): response = .frame(frame)
+            case .success(.noResponse): response = nil
+            case .success(.closeConnection(let reason)): response = .close(reason: reason)
+            case .failure(let error): response = .close(reason: "request task failed: \(error)")  // handle() cannot throw
             }
             self.metrics?.recordRequest(apiKey: apiKey, durationNanoseconds: (NIODeadline.now() - started).nanoseconds)
             self.finished(sequence, response: response, context: context)
@@ -126,10 +128,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Responses out
 
-    private func finished(_ sequence: UInt64, response: ByteBuffer?, context: ChannelHandlerContext) {
+    private func finished(_ sequence: UInt64, response: Outgoing?, context: ChannelHandlerContext) {
         let released = sequencer.complete(sequence, response: response)
         if phase != .closed, !released.isEmpty {
-            for frame in released {
+            for outgoing in released {
+                guard case .frame(let frame) = outgoing else {
+                    if case .close(let reason) = outgoing {
+                        logger.info("closing connection from \(requestContext?.peerAddress ?? "unknown"): \(reason)")
+                    }
+                    // Answers to earlier requests were written above; later ones are dropped.
+                    context.flush()
+                    backlog.removeAll()
+                    closeAfterPendingWrites(context: context)
+                    return
+                }
                 let size = frame.getInteger(at: frame.readerIndex, as: Int32.self)
                 precondition(
                     size.map { Int($0) == frame.readableBytes - 4 } ?? false,
@@ -231,6 +243,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         backlog.removeAll()
         context.close(promise: nil)
     }
+}
+
+/// What one finished request leaves for the connection to do, in request order.
+enum Outgoing {
+    case frame(ByteBuffer)
+    case close(reason: String)
 }
 
 /// `host:port`, with IPv6 hosts in brackets.

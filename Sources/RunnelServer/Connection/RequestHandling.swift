@@ -16,13 +16,22 @@ public struct RequestContext: Sendable, Equatable {
     }
 }
 
+/// What the shell does with a request once its handler is done.
+public enum RequestOutcome: Sendable, Equatable {
+    /// Write this complete response frame, size first, as `RunnelWire.ResponseFrame.encode` produces.
+    case respond(ByteBuffer)
+    /// Send nothing (a produce with acks=0); later responses are not held back.
+    case noResponse
+    /// Write the responses owed to earlier requests, then close: what Kafka does for an unknown API,
+    /// an unsupported version (other than ApiVersions) or an unreadable header. `reason` is logged.
+    case closeConnection(reason: String)
+}
+
 /// What the broker implements to answer requests. The shell hands over one frame's payload (request
-/// header and body, without the 4-byte size) and writes back the returned buffer as it is: a complete
-/// response frame, size first, as `RunnelWire.ResponseFrame.encode` produces.
+/// header and body, without the 4-byte size).
 ///
-/// Calls for one connection may run concurrently, up to the configured in-flight limit; the shell writes
-/// responses in request order whatever order the calls finish in. nil means "send nothing" (a produce
-/// with acks=0); it does not delay later responses.
+/// Calls for one connection may run concurrently, up to the configured in-flight limit; the shell
+/// carries out the outcomes in request order whatever order the calls finish in.
 public protocol RequestHandling: Sendable {
-    func handle(_ frame: ByteBuffer, context: RequestContext) async -> ByteBuffer?
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome
 }
