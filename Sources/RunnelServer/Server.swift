@@ -155,6 +155,9 @@ public final class Server: Sendable {
     /// Connections open now, for tests and diagnostics.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
+    /// The port `/metrics` is served on, once started (the real one when configured as 0).
+    public var metricsPort: Int? { state.withLock { $0.metricsChannel?.localAddress?.port } }
+
     // MARK: Bootstraps
 
     private func bootstrap(for listener: Listener) -> ServerBootstrap {
