@@ -11,6 +11,8 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, Sendable {
     case decoding(api: String, WireError)
     case badResponseFrame(String)
     case noLeader(topic: String, partition: Int32)
+    /// Metadata answered with an error for the topic a request must be routed by.
+    case metadataError(topic: String, ErrorCode)
     case unknownBroker(nodeId: Int32)
     case invalidAddress(String)
 
@@ -25,6 +27,7 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, Sendable {
         case .decoding(let api, let error): return "cannot decode the \(api) response: \(error)"
         case .badResponseFrame(let reason): return "bad response frame: \(reason)"
         case .noLeader(let topic, let partition): return "\(topic)-\(partition) has no leader"
+        case .metadataError(let topic, let code): return "metadata for \(topic): \(code)"
         case .unknownBroker(let nodeId): return "metadata names no broker \(nodeId)"
         case .invalidAddress(let text): return "'\(text)' is not HOST:PORT"
         }

@@ -260,7 +260,11 @@ public final class KafkaClient: Sendable {
 
     private func leaderConnection(topic: String, partition: Int32) async throws(ClientError) -> KafkaConnection {
         let response = try await metadata(topics: [topic])
-        guard let partitionInfo = response.topics.first(where: { $0.name == topic })?.partitions.first(where: { $0.partitionIndex == partition }),
+        let topicInfo = response.topics.first(where: { $0.name == topic })
+        if let topicInfo, topicInfo.errorCode != 0 {
+            throw .metadataError(topic: topic, ErrorCode(rawValue: topicInfo.errorCode))
+        }
+        guard let partitionInfo = topicInfo?.partitions.first(where: { $0.partitionIndex == partition }),
             partitionInfo.leaderId >= 0
         else { throw .noLeader(topic: topic, partition: partition) }
         return try await connection(toNode: partitionInfo.leaderId)

@@ -12,7 +12,7 @@ struct Consume: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Topic.") var topic: String
     @Option(name: [.short, .long], help: "Partition.") var partition: Int32 = 0
     @Option(
-        name: [.short, .long],
+        name: [.short, .long], parsing: .unconditional,
         help: "Start: beginning, end, an offset, or -N for N records before the end.")
     var offset: String = "beginning"
     @Option(name: [.short, .long], help: "Stop after this many records.") var count: Int?
