@@ -41,9 +41,10 @@ final class ConnectionHandlerTests: XCTestCase {
 
     /// Reads one length-prefixed response and returns its 4-byte request number.
     private func nextResponse(_ channel: NIOAsyncTestingChannel) async throws -> Int32 {
-        var response = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
-        XCTAssertEqual(response.readInteger(as: Int32.self), 4)
-        return response.readInteger(as: Int32.self) ?? -1
+        var size = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        XCTAssertEqual(size.readInteger(as: Int32.self), 4)
+        var payload = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        return payload.readInteger(as: Int32.self) ?? -1
     }
 
     func testResponsesLeaveInRequestOrderWhenHandlersFinishOutOfOrder() async throws {
@@ -202,6 +203,7 @@ final class ConnectionHandlerTests: XCTestCase {
         request.writeInteger(Int16(18))  // ApiVersions
         request.writeInteger(Int16(3))
         try await channel.writeInbound(request)
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         let text = factory.render()
         XCTAssertTrue(text.contains("runnel_requests_total{api=\"apiVersions\"} 1\n"), text)

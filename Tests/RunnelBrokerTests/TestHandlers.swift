@@ -13,10 +13,7 @@ final class RecordingHandler: RequestHandling {
 
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
         seen.withLock { $0.append((frame, context)) }
-        var response = ByteBuffer()
-        response.writeInteger(Int32(frame.readableBytes))
-        response.writeImmutableBuffer(frame)
-        return .respond(response)
+        return .respond(frame)
     }
 }
 
@@ -55,7 +52,6 @@ final class GatedHandler: RequestHandling {
         if silent.contains(number) { return .noResponse }
         if closing.contains(number) { return .closeConnection(reason: "request \(number) says so") }
         var response = ByteBuffer()
-        response.writeInteger(Int32(4))
         response.writeInteger(number)
         return .respond(response)
     }

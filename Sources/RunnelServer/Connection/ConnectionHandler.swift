@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 
 /// Runs one Kafka connection: takes frames from `FrameDecoder`, passes each to the `RequestHandling`
-/// as its own task, and writes the answers (whole frames) back in request order.
+/// as its own task, and writes the answers back in request order with their size prepended.
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
 /// requests are in flight, so a client that pipelines without bound is slowed instead of buffered.
@@ -142,12 +142,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     closeAfterPendingWrites(context: context)
                     return
                 }
-                let size = frame.getInteger(at: frame.readerIndex, as: Int32.self)
-                precondition(
-                    size.map { Int($0) == frame.readableBytes - 4 } ?? false,
-                    "a response must be one whole frame, size first")
+                precondition(frame.readableBytes <= Int(Int32.max), "a response larger than a frame can say")
+                var sizePrefix = context.channel.allocator.buffer(capacity: 4)
+                sizePrefix.writeInteger(Int32(frame.readableBytes))
+                // Two buffers, one flush: the socket gathers them in one writev.
+                context.write(wrapOutboundOut(sizePrefix), promise: nil)
                 context.write(wrapOutboundOut(frame), promise: nil)
-                metrics?.bytesOut.increment(by: frame.readableBytes)
+                metrics?.bytesOut.increment(by: 4 + frame.readableBytes)
             }
             context.flush()
             lastActivity = context.eventLoop.now

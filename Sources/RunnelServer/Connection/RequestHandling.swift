@@ -18,7 +18,7 @@ public struct RequestContext: Sendable, Equatable {
 
 /// What the shell does with a request once its handler is done.
 public enum RequestOutcome: Sendable, Equatable {
-    /// Write this complete response frame, size first, as `RunnelWire.ResponseFrame.encode` produces.
+    /// Write this response (header and body, without the size prefix; the shell prepends the size).
     case respond(ByteBuffer)
     /// Send nothing (a produce with acks=0); later responses are not held back.
     case noResponse
