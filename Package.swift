@@ -44,7 +44,7 @@ let package = Package(
             name: "RunnelLog",
             dependencies: ["RunnelStorage", "RunnelRecords", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
-        .target(name: "RunnelMetadata", dependencies: ["RunnelWire"], swiftSettings: strict),
+        .target(name: "RunnelMetadata", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .target(
             name: "RunnelBroker",
             dependencies: [
@@ -89,6 +89,7 @@ let package = Package(
         .executableTarget(name: "runnel-sim", dependencies: ["RunnelSimulation"], swiftSettings: strict),
 
         // Tests.
+        .testTarget(name: "RunnelMetadataTests", dependencies: ["RunnelMetadata", "RunnelStorage"], swiftSettings: strict),
         .testTarget(name: "RunnelStorageTests", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .testTarget(name: "RunnelRaftTests", dependencies: ["RunnelRaft"], resources: [.copy("testdata")], swiftSettings: strict),
         .testTarget(
