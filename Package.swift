@@ -102,6 +102,9 @@ let package = Package(
             name: "RunnelBrokerTests",
             dependencies: ["RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strict),
-        .testTarget(name: "CompatibilityTests", dependencies: ["RunnelClient"], swiftSettings: strict),
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
     ]
 )
