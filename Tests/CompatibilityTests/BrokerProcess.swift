@@ -56,7 +56,7 @@ final class BrokerProcess {
             if let process, !process.isRunning {
                 throw Failure("the broker exited with \(process.terminationStatus); log:\n\(log)")
             }
-            if (try? run(Self.binary, ["health", "--bootstrap", bootstrap]).status) == 0 { return }
+            if (try? runCommand(Self.binary, ["health", "--bootstrap", bootstrap]).status) == 0 { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         throw Failure("the broker did not become healthy; log:\n\(log)")
@@ -110,7 +110,7 @@ struct Output {
 
 /// Runs a command to completion (bounded by `timeoutSeconds`), feeding `input` to its stdin.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeoutSeconds: Double = 120,
+func runCommand(_ executable: String, _ arguments: [String], input: Data? = nil, timeoutSeconds: Double = 120,
          environment: [String: String]? = nil) throws -> Output {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -29,7 +29,7 @@ final class CompatibilityTests: XCTestCase {
     @discardableResult
     func runScenario(_ script: String, _ scenario: String) throws -> String {
         try Tools.require(Tools.python, "the Python virtualenv with the Kafka clients")
-        let output = try run(Tools.python, ["\(Self.clientsDirectory)/\(script)", broker.bootstrap, scenario], timeoutSeconds: 180)
+        let output = try runCommand(Tools.python, ["\(Self.clientsDirectory)/\(script)", broker.bootstrap, scenario], timeoutSeconds: 180)
         XCTAssertEqual(output.status, 0, "\(script) \(scenario) failed:\n\(output.stdout)\n\(output.stderr)\nbroker log tail:\n\(broker.log.suffix(3000))")
         XCTAssertTrue(output.stdout.contains("PASS \(scenario)"), output.stdout)
         return output.stdout
@@ -91,17 +91,17 @@ final class CompatibilityTests: XCTestCase {
         for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
             let topic = "kcat-\(codec)-\(UUID().uuidString.prefix(8))"
             let lines = (0..<50).map { "key\($0):value-\($0)" }.joined(separator: "\n") + "\n"
-            let produced = try run(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-P", "-K:", "-z", codec, "-X", "linger.ms=20"],
+            let produced = try runCommand(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-P", "-K:", "-z", codec, "-X", "linger.ms=20"],
                                    input: Data(lines.utf8))
             XCTAssertEqual(produced.status, 0, produced.stderr)
-            let consumed = try run(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-C", "-e", "-o", "beginning", "-f", "%o %k %s\\n"])
+            let consumed = try runCommand(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-C", "-e", "-o", "beginning", "-f", "%o %k %s\\n"])
             XCTAssertEqual(consumed.status, 0, consumed.stderr)
             let expected = (0..<50).map { "\($0) key\($0) value-\($0)" }
             XCTAssertEqual(consumed.stdout.split(separator: "\n").map(String.init), expected, "codec \(codec)")
             let codecValue: CompressionCodec = ["gzip": .gzip, "snappy": .snappy, "lz4": .lz4, "zstd": .zstd][codec] ?? .none
             XCTAssertEqual(try storedCodecs(topic: topic), [codecValue], "kcat codec \(codec)")
         }
-        let metadata = try run(Tools.kcat, ["-b", broker.bootstrap, "-L"])
+        let metadata = try runCommand(Tools.kcat, ["-b", broker.bootstrap, "-L"])
         XCTAssertEqual(metadata.status, 0, metadata.stderr)
         XCTAssertTrue(metadata.stdout.contains("broker 1 at 127.0.0.1:\(broker.port)"), metadata.stdout)
     }

@@ -11,7 +11,7 @@ final class DurabilityTests: XCTestCase {
         let broker = try BrokerProcess()
         defer { broker.stop() }
         let topic = "durable-\(UUID().uuidString.prefix(8))"
-        let create = try run(BrokerProcess.binary, ["topic", "create", topic, "--partitions", "1", "--bootstrap", broker.bootstrap])
+        let create = try runCommand(BrokerProcess.binary, ["topic", "create", topic, "--partitions", "1", "--bootstrap", broker.bootstrap])
         XCTAssertEqual(create.status, 0, create.stderr + create.stdout)
 
         // The producer runs in the background; the broker dies under it once enough acks came back.
@@ -47,7 +47,7 @@ final class DurabilityTests: XCTestCase {
         XCTAssertTrue(killed, "the broker was killed mid-stream (acks seen: \(acked.count))")
         try broker.start()
 
-        let consumed = try run(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-p", "0", "-C", "-e", "-o", "beginning", "-f", "%o %s\\n"],
+        let consumed = try runCommand(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-p", "0", "-C", "-e", "-o", "beginning", "-f", "%o %s\\n"],
                                timeoutSeconds: 120)
         XCTAssertEqual(consumed.status, 0, consumed.stderr)
         var stored: [Int: String] = [:]
