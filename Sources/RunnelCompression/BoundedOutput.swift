@@ -26,7 +26,7 @@ struct BoundedOutput {
                 throw CompressionError.outputLimitExceeded(codec, maxOutputBytes: maxOutputBytes)
             }
             let grown = min(max(bytes.count * 2, 64 * 1024), capacityMax)
-            bytes.append(contentsOf: repeatElement(0, count: grown - bytes.count))
+            bytes.append(contentsOf: [UInt8](repeating: 0, count: grown - bytes.count))
             return
         }
     }

@@ -80,7 +80,7 @@ enum Snappy {
             throw CompressionError.outputLimitExceeded(.snappy, maxOutputBytes: maxOutputBytes)
         }
         let start = output.count
-        output.append(contentsOf: repeatElement(0, count: length))
+        output.append(contentsOf: [UInt8](repeating: 0, count: length))
         var written = length
         let status = output.withUnsafeMutableBytes { all in
             snappy_uncompress(
@@ -94,7 +94,7 @@ enum Snappy {
     private static func appendCompressedBlock(_ block: UnsafeRawBufferPointer, to output: inout [UInt8]) throws {
         let bound = snappy_max_compressed_length(block.count)
         let start = output.count
-        output.append(contentsOf: repeatElement(0, count: bound))
+        output.append(contentsOf: [UInt8](repeating: 0, count: bound))
         var written = bound
         let empty: [CChar] = [0]
         let status = output.withUnsafeMutableBytes { all in
