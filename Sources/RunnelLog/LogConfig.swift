@@ -19,7 +19,7 @@ public struct LogConfig: Sendable, Equatable {
         indexIntervalBytes: Int = 4096, flushWaitersMax: Int = 65_536
     ) {
         // Positions in the offset index are uint32.
-        precondition(segmentBytesMax >= BatchHeader.sizeBytes && segmentBytesMax <= Int(Int32.max))
+        precondition(segmentBytesMax >= 61  /* a v2 batch header */ && segmentBytesMax <= Int(Int32.max))
         precondition(segmentMs > 0 && (retentionMs ?? 0) >= 0 && (retentionBytes ?? 0) >= 0)
         precondition(indexIntervalBytes > 0 && flushWaitersMax > 0)
         self.segmentBytesMax = segmentBytesMax

@@ -45,19 +45,11 @@ public final class LogManager: Sendable {
         return opened
     }
 
-    /// The open log of `partition`, opening or creating it if needed. A new directory is made durable.
+    /// The open log of `partition`, opening or creating it if needed (a new directory is made durable).
     public func openOrCreate(_ partition: PartitionDirectory, config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
         if let log = log(for: partition) { return log }
-        let directory = Path.join(dataDirectory, partition.name)
-        let isNew = !fileSystem.directoryExists(directory)
-        let log = try PartitionLog.open(directory: directory, fileSystem: fileSystem, syncScheduler: syncScheduler,
-                                        config: config, nowMs: nowMs)
-        if isNew {
-            do { try fileSystem.syncDirectory(dataDirectory) } catch {
-                log.close()
-                throw .storage(error as? StorageError ?? .syncFailed(path: dataDirectory, errno: -1))
-            }
-        }
+        let log = try PartitionLog.open(directory: Path.join(dataDirectory, partition.name), fileSystem: fileSystem,
+                                        syncScheduler: syncScheduler, config: config, nowMs: nowMs)
         return logs.withLock { open in
             if let existing = open[partition] {  // another caller won the race
                 log.close()

@@ -1,3 +1,4 @@
+import RunnelRecords
 import RunnelStorage
 
 /// Where a read's bytes lie.
@@ -53,7 +54,7 @@ extension LogState {
 }
 
 extension TimestampedBatch {
-    init(_ header: BatchHeader) {
-        self.init(baseOffset: header.baseOffset, lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp)
+    init(_ header: RecordBatchHeader) {
+        self.init(baseOffset: header.baseOffset, lastOffset: header.lastOffset, maxTimestamp: header.maxTimestampMs)
     }
 }

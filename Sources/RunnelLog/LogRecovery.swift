@@ -9,7 +9,10 @@ extension LogState {
     /// survives is then synced, so the recovered log end offset is durable; the high watermark is kept
     /// within [log start offset, log end offset].
     static func open(directory: String, fileSystem: any FileSystem, config: LogConfig, nowMs: Int64) throws -> LogState {
-        try fileSystem.createDirectory(directory)
+        if !fileSystem.directoryExists(directory) {
+            try fileSystem.createDirectory(directory)
+            try fileSystem.syncDirectory(Path.parent(of: directory))
+        }
         let names = try fileSystem.contentsOfDirectory(directory)
         let bases = names.compactMap { SegmentFileNames.baseOffset(fromName: $0, suffix: SegmentFileNames.logSuffix) }.sorted()
         let baseSet = Set(bases)

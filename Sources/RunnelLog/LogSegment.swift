@@ -1,10 +1,11 @@
 import NIOCore
+import RunnelRecords
 import RunnelStorage
 
 /// A batch found in a segment file.
 struct BatchLocation: Equatable {
     var position: Int64
-    var header: BatchHeader
+    var header: RecordBatchHeader
 }
 
 /// One segment: a file of whole record batches starting at `baseOffset`, with its sparse offset index and
@@ -87,24 +88,24 @@ struct LogSegment {
     // MARK: Appending
 
     /// Writes `bytes` (whole batches described by `headers`, in order) with one write, then indexes them.
-    mutating func append(_ bytes: UnsafeRawBufferPointer, headers: [BatchHeader]) throws {
+    mutating func append(_ batches: ByteBuffer, headers: [RecordBatchHeader]) throws {
         precondition(headers.first.map { $0.baseOffset >= nextOffset } ?? false)
-        precondition(headers.reduce(0) { $0 + $1.totalSizeBytes } == bytes.count)
-        try log.write(bytes, at: sizeBytes)
+        precondition(headers.reduce(0) { $0 + $1.totalSize } == batches.readableBytes)
         var position = sizeBytes
+        try batches.withUnsafeReadableBytes { [position] raw in try log.write(raw, at: position) }
         for header in headers {
             try index(header, at: position)
-            position += Int64(header.totalSizeBytes)
+            position += Int64(header.totalSize)
         }
     }
 
     /// Records a batch just placed at `position` (the end of the segment).
-    private mutating func index(_ header: BatchHeader, at position: Int64) throws {
+    private mutating func index(_ header: RecordBatchHeader, at position: Int64) throws {
         precondition(position == sizeBytes && header.baseOffset >= nextOffset)
         precondition(header.lastOffset - baseOffset <= Int64(UInt32.max))
-        if firstBatchMaxTimestamp == nil { firstBatchMaxTimestamp = header.maxTimestamp }
-        if header.maxTimestamp > maxTimestamp {
-            maxTimestamp = header.maxTimestamp
+        if firstBatchMaxTimestamp == nil { firstBatchMaxTimestamp = header.maxTimestampMs }
+        if header.maxTimestampMs > maxTimestamp {
+            maxTimestamp = header.maxTimestampMs
             offsetOfMaxTimestamp = header.baseOffset
         }
         if bytesSinceIndexEntry > indexIntervalBytes {
@@ -112,8 +113,8 @@ struct LogSegment {
             try appendTimeEntryIfNewer()
             bytesSinceIndexEntry = 0
         }
-        bytesSinceIndexEntry += header.totalSizeBytes
-        sizeBytes = position + Int64(header.totalSizeBytes)
+        bytesSinceIndexEntry += header.totalSize
+        sizeBytes = position + Int64(header.totalSize)
         nextOffset = header.nextOffset
     }
 
@@ -145,35 +146,34 @@ struct LogSegment {
 
         let fileSize = try log.size()
         let chunkBytes = 1 << 20
-        var chunk: [UInt8] = []
-        var chunkStart: Int64 = 0
+        var readBytes = chunkBytes
         var position: Int64 = 0
         scan: while position < fileSize {
-            // Keep the batch at `position` inside the chunk, re-reading when it runs past the end.
-            var header: BatchHeader?
-            for attempt in 0..<2 {
-                let offsetInChunk = Int(position - chunkStart)
-                header = chunk.withUnsafeBytes { raw in
-                    offsetInChunk + BatchHeader.sizeBytes <= raw.count
-                        ? BatchHeader(parsing: UnsafeRawBufferPointer(rebasing: raw[offsetInChunk...])) : nil
+            let chunk = try read(position: position, length: Int(min(Int64(readBytes), fileSize - position)))
+            var batches = RecordBatchIterator(chunk, verifyingChecksums: true)
+            var progressed = false
+            do {
+                while let entry = try batches.next() {
+                    let header = entry.header
+                    guard header.hasStorableOffsets, header.baseOffset >= nextOffset,
+                        header.lastOffset - baseOffset <= Int64(UInt32.max)
+                    else { break scan }
+                    try index(header, at: position)
+                    position += Int64(header.totalSize)
+                    progressed = true
                 }
-                let fits = header.map { offsetInChunk + $0.totalSizeBytes <= chunk.count } ?? false
-                if fits || attempt == 1 { break }
-                let wanted = max(chunkBytes, header?.totalSizeBytes ?? 0)
-                chunk = try log.read(at: position, count: Int(min(Int64(wanted), fileSize - position)))
-                chunkStart = position
+            } catch {
+                break scan  // a corrupt header or a CRC mismatch
             }
-            guard let header, position + Int64(header.totalSizeBytes) <= fileSize,
-                header.baseOffset >= nextOffset,
-                header.lastOffset - baseOffset <= Int64(UInt32.max)
+            if progressed {
+                readBytes = chunkBytes
+                continue
+            }
+            // The batch at `position` runs past the chunk: read it whole once; if the file ends first, it is torn.
+            guard let header = RecordBatchHeader.parsedForLog(chunk, at: chunk.readerIndex),
+                position + Int64(header.totalSize) <= fileSize, header.totalSize > chunk.readableBytes
             else { break scan }
-            let offsetInChunk = Int(position - chunkStart)
-            let intact = chunk.withUnsafeBytes { raw in
-                header.crcMatches(UnsafeRawBufferPointer(rebasing: raw[offsetInChunk..<(offsetInChunk + header.totalSizeBytes)]))
-            }
-            guard intact else { break scan }
-            try index(header, at: position)
-            position += Int64(header.totalSizeBytes)
+            readBytes = header.totalSize
         }
         if position < fileSize {
             try log.truncate(to: position)
@@ -203,24 +203,24 @@ struct LogSegment {
         var bytesSinceEntry = 0
         while position < fileSize {
             guard let header = try header(at: position), header.baseOffset >= walkedNext,
-                position + Int64(header.totalSizeBytes) <= fileSize
+                position + Int64(header.totalSize) <= fileSize
             else { return false }
             if position == offsets.last?.position, header.baseOffset != offsets.last?.offset { return false }
-            bytesSinceEntry += header.totalSizeBytes
+            bytesSinceEntry += header.totalSize
             walkedNext = header.nextOffset
-            position += Int64(header.totalSizeBytes)
+            position += Int64(header.totalSize)
         }
         if let last = times.last, last.offset >= walkedNext { return false }
         let first = fileSize > 0 ? try header(at: 0) : nil
         if fileSize > 0 && first == nil { return false }
         // A sealed segment with timestamps has a time entry holding its max.
-        if let first, first.maxTimestamp > -1, times.isEmpty { return false }
+        if let first, first.maxTimestampMs > -1, times.isEmpty { return false }
 
         sizeBytes = fileSize
         nextOffset = walkedNext
         maxTimestamp = times.last?.timestamp ?? -1
         offsetOfMaxTimestamp = times.last?.offset ?? baseOffset
-        firstBatchMaxTimestamp = first?.maxTimestamp
+        firstBatchMaxTimestamp = first?.maxTimestampMs
         bytesSinceIndexEntry = bytesSinceEntry
         return true
     }
@@ -228,9 +228,9 @@ struct LogSegment {
     // MARK: Reading
 
     /// The header of the batch at `position`, or nil past the end of the file or where no valid header is.
-    func header(at position: Int64) throws -> BatchHeader? {
-        let bytes = try log.read(at: position, count: BatchHeader.sizeBytes)
-        return bytes.withUnsafeBytes { BatchHeader(parsing: $0) }
+    func header(at position: Int64) throws -> RecordBatchHeader? {
+        let bytes = try log.read(at: position, count: RecordBatchHeader.sizeBytes)
+        return RecordBatchHeader.parsedForLog(ByteBuffer(bytes: bytes), at: 0)
     }
 
     /// The first batch whose last offset is at least `offset`, or nil if none in this segment.
@@ -247,7 +247,7 @@ struct LogSegment {
         let indexed = try timeIndex.lastEntry(where: { $0.timestamp <= timestamp })?.offset ?? baseOffset
         let from = max(indexed, minimumOffset)
         let start = try offsetIndex.lastEntry(where: { $0.offset <= from })?.position ?? 0
-        return try walk(from: start) { $0.maxTimestamp >= timestamp && $0.lastOffset >= minimumOffset }
+        return try walk(from: start) { $0.maxTimestampMs >= timestamp && $0.lastOffset >= minimumOffset }
     }
 
     /// The batch that first reached the segment's max timestamp.
@@ -257,21 +257,21 @@ struct LogSegment {
     }
 
     /// Every batch header, in order.
-    func forEachBatch(_ body: (BatchHeader) -> Void) throws {
+    func forEachBatch(_ body: (RecordBatchHeader) -> Void) throws {
         _ = try walk(from: 0) { header in
             body(header)
             return false
         }
     }
 
-    private func walk(from start: Int64, until found: (BatchHeader) -> Bool) throws -> BatchLocation? {
+    private func walk(from start: Int64, until found: (RecordBatchHeader) -> Bool) throws -> BatchLocation? {
         var position = start
         while position < sizeBytes {
             guard let header = try header(at: position) else {
                 throw StorageError.io(operation: "read batch header", path: log.path, errno: 0)
             }
             if found(header) { return BatchLocation(position: position, header: header) }
-            position += Int64(header.totalSizeBytes)
+            position += Int64(header.totalSize)
         }
         return nil
     }
@@ -280,7 +280,7 @@ struct LogSegment {
     /// batch when `minOneBatch`), none whose last offset reaches `limitOffset`.
     func endOfRead(from start: BatchLocation, maxBytes: Int, limitOffset: Int64, minOneBatch: Bool) throws -> Int64 {
         guard start.header.lastOffset < limitOffset else { return start.position }
-        let firstEnd = start.position + Int64(start.header.totalSizeBytes)
+        let firstEnd = start.position + Int64(start.header.totalSize)
         guard minOneBatch || firstEnd - start.position <= Int64(maxBytes) else { return start.position }
         let budgetEnd = start.position + Int64(max(maxBytes, 0))
         var end = firstEnd
@@ -290,13 +290,13 @@ struct LogSegment {
             end = entry.position
         }
         while end < sizeBytes, let header = try header(at: end),
-            header.lastOffset < limitOffset, end + Int64(header.totalSizeBytes) <= budgetEnd {
-            end += Int64(header.totalSizeBytes)
+            header.lastOffset < limitOffset, end + Int64(header.totalSize) <= budgetEnd {
+            end += Int64(header.totalSize)
         }
         return end
     }
 
-    func read(position: Int64, length: Int, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    func read(position: Int64, length: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws -> ByteBuffer {
         var buffer = allocator.buffer(capacity: length)
         let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
             var done = 0

@@ -1,4 +1,5 @@
 import NIOCore
+import RunnelRecords
 import RunnelStorage
 
 /// A sync handed to the scheduler: the durable LEO reaches `targetOffset` when all its files are synced.
@@ -20,8 +21,9 @@ struct SyncRequest {
 
 /// How an append gets its offsets.
 enum OffsetAssignment {
-    /// The leader assigns consecutive offsets from the log end offset and stamps its epoch.
-    case leader(epoch: Int32)
+    /// The leader assigns consecutive offsets from the log end offset and stamps its epoch (and, for
+    /// LogAppendTime topics, the append time).
+    case leader(epoch: Int32, logAppendTimeMs: Int64?)
     /// A follower keeps the leader's offsets; they must continue the log.
     case follower
 }
@@ -95,41 +97,36 @@ struct LogState {
     mutating func append(_ batches: ByteBuffer, assignment: OffsetAssignment, nowMs: Int64) throws
         -> (LogAppendInfo, SyncRequest)
     {
-        var headers = try Self.parseBatches(batches)
         guard batches.readableBytes <= config.segmentBytesMax else {
             throw LogError.recordBatchTooLarge(sizeBytes: batches.readableBytes, segmentBytesMax: config.segmentBytesMax)
         }
         var stamped = batches
         switch assignment {
-        case .leader(let epoch):
+        case .leader(let epoch, let logAppendTimeMs):
             precondition(epoch >= 0)
-            // baseOffset and partitionLeaderEpoch lie outside the CRC's coverage: no checksum to redo.
-            var next = logEndOffset
-            var position = stamped.readerIndex
-            for i in headers.indices {
-                stamped.setInteger(next, at: position)
-                stamped.setInteger(epoch, at: position + BatchHeader.partitionLeaderEpochPosition)
-                headers[i].baseOffset = next
-                headers[i].partitionLeaderEpoch = epoch
-                next = headers[i].nextOffset
-                position += headers[i].totalSizeBytes
+            do {
+                _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
+                                                          logAppendTimeMs: logAppendTimeMs)
+            } catch {
+                throw LogError.invalidBatches("\(error)")
             }
         case .follower:
-            var expected = logEndOffset
-            for header in headers {
-                guard header.baseOffset >= expected else {
-                    throw LogError.unexpectedAppendOffset(expectedAtLeast: expected, got: header.baseOffset)
-                }
-                expected = header.nextOffset
+            break
+        }
+        let headers = try Self.parseBatches(stamped)
+        var expected = logEndOffset
+        for header in headers {
+            guard header.baseOffset >= expected else {
+                throw LogError.unexpectedAppendOffset(expectedAtLeast: expected, got: header.baseOffset)
             }
+            expected = header.nextOffset
         }
         let first = headers[0]
         let last = headers[headers.count - 1]
         if shouldRoll(appendBytes: stamped.readableBytes, lastOffset: last.lastOffset, nowMs: nowMs) {
             try roll(at: first.baseOffset, nowMs: nowMs)
         }
-        let activeIndex = segments.count - 1
-        try stamped.withUnsafeReadableBytes { raw in try segments[activeIndex].append(raw, headers: headers) }
+        try segments[segments.count - 1].append(stamped, headers: headers)
 
         var epochsChanged = false
         for header in headers where header.partitionLeaderEpoch > (epochs.latest?.epoch ?? -1) {
@@ -139,8 +136,8 @@ struct LogState {
 
         var maxTimestamp = Int64(-1)
         var offsetOfMaxTimestamp = first.baseOffset
-        for header in headers where header.maxTimestamp > maxTimestamp {
-            maxTimestamp = header.maxTimestamp
+        for header in headers where header.maxTimestampMs > maxTimestamp {
+            maxTimestamp = header.maxTimestampMs
             offsetOfMaxTimestamp = header.baseOffset
         }
         let info = LogAppendInfo(firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: logEndOffset,
@@ -149,25 +146,26 @@ struct LogState {
         return (info, requestFlush())
     }
 
-    /// The headers of the whole batches that make up `buffer`, or `invalidBatches`.
-    static func parseBatches(_ buffer: ByteBuffer) throws(LogError) -> [BatchHeader] {
-        let parsed: Result<[BatchHeader], LogError> = buffer.withUnsafeReadableBytes { raw in
-            guard raw.count > 0 else { return .failure(.invalidBatches("no batches")) }
-            var headers: [BatchHeader] = []
-            var position = 0
-            while position < raw.count {
-                guard let header = BatchHeader(parsing: UnsafeRawBufferPointer(rebasing: raw[position...])) else {
-                    return .failure(.invalidBatches("no v2 batch header at byte \(position)"))
+    /// The headers of the whole batches that make up `buffer` (CRCs are the broker's to validate), or
+    /// `invalidBatches`.
+    static func parseBatches(_ buffer: ByteBuffer) throws(LogError) -> [RecordBatchHeader] {
+        guard buffer.readableBytes > 0 else { throw .invalidBatches("no batches") }
+        var batches = RecordBatchIterator(buffer)
+        var headers: [RecordBatchHeader] = []
+        do {
+            while let entry = try batches.next() {
+                guard entry.header.hasStorableOffsets else {
+                    throw LogError.invalidBatches("batch at byte \(entry.index) has invalid offsets")
                 }
-                guard header.totalSizeBytes <= raw.count - position else {
-                    return .failure(.invalidBatches("partial batch at byte \(position)"))
-                }
-                headers.append(header)
-                position += header.totalSizeBytes
+                headers.append(entry.header)
             }
-            return .success(headers)
+        } catch let error as LogError {
+            throw error
+        } catch {
+            throw .invalidBatches("\(error)")
         }
-        return try parsed.get()
+        guard batches.trailingBytes == 0 else { throw .invalidBatches("partial batch at byte \(batches.position)") }
+        return headers
     }
 
     func shouldRoll(appendBytes: Int, lastOffset: Int64, nowMs: Int64) -> Bool {

@@ -61,12 +61,17 @@ public final class PartitionLog: Sendable {
     /// Appends whole v2 batches as the leader: assigns consecutive offsets from the log end offset and
     /// stamps `leaderEpoch` (both outside the CRC), writes the buffer with one write, indexes it and
     /// requests a sync. The log end offset moves now; `flushedOffset` when the sync completes.
-    public func appendAsLeader(_ batches: ByteBuffer, leaderEpoch: Int32, nowMs: Int64) throws(LogError) -> LogAppendInfo {
-        try append(batches, assignment: .leader(epoch: leaderEpoch), nowMs: nowMs)
+    /// With `logAppendTimeMs` (LogAppendTime topics) each batch's max timestamp becomes that time.
+    @discardableResult
+    public func appendAsLeader(_ batches: ByteBuffer, leaderEpoch: Int32, logAppendTimeMs: Int64? = nil, nowMs: Int64) throws(LogError)
+        -> LogAppendInfo
+    {
+        try append(batches, assignment: .leader(epoch: leaderEpoch, logAppendTimeMs: logAppendTimeMs), nowMs: nowMs)
     }
 
     /// Appends batches fetched from the leader, keeping their offsets and epochs; they must start at or
     /// after the log end offset and increase.
+    @discardableResult
     public func appendAsFollower(_ batches: ByteBuffer, nowMs: Int64) throws(LogError) -> LogAppendInfo {
         try append(batches, assignment: .follower, nowMs: nowMs)
     }
