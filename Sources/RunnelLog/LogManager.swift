@@ -1,0 +1,93 @@
+import RunnelStorage
+import Synchronization
+
+/// All partition logs under one data directory: lists and opens what exists at start, creates and
+/// deletes logs. Deleting removes the partition's directory.
+public final class LogManager: Sendable {
+    public let dataDirectory: String
+    private let fileSystem: any FileSystem
+    private let syncScheduler: any SyncScheduling
+    private let logs = Mutex<[PartitionDirectory: PartitionLog]>([:])
+
+    public init(dataDirectory: String, fileSystem: any FileSystem, syncScheduler: any SyncScheduling) throws(LogError) {
+        self.dataDirectory = dataDirectory
+        self.fileSystem = fileSystem
+        self.syncScheduler = syncScheduler
+        do {
+            try fileSystem.createDirectory(dataDirectory)
+            try fileSystem.syncDirectory(Path.parent(of: dataDirectory))
+        } catch let error as StorageError {
+            throw .storage(error)
+        } catch {
+            throw .storage(.io(operation: "\(error)", path: dataDirectory, errno: 0))
+        }
+    }
+
+    /// Partition directories present on disk (other names are ignored).
+    public func existingPartitions() throws(LogError) -> [PartitionDirectory] {
+        do {
+            return try fileSystem.contentsOfDirectory(dataDirectory).compactMap { name in
+                fileSystem.directoryExists(Path.join(dataDirectory, name)) ? PartitionDirectory(name: name) : nil
+            }
+        } catch let error as StorageError {
+            throw .storage(error)
+        } catch {
+            throw .storage(.io(operation: "\(error)", path: dataDirectory, errno: 0))
+        }
+    }
+
+    /// Opens every partition log on disk (recovering each). `config` gives each partition's settings.
+    public func openExisting(nowMs: Int64, config: (PartitionDirectory) -> LogConfig) throws(LogError) -> [PartitionDirectory: PartitionLog] {
+        var opened: [PartitionDirectory: PartitionLog] = [:]
+        for partition in try existingPartitions() {
+            opened[partition] = try openOrCreate(partition, config: config(partition), nowMs: nowMs)
+        }
+        return opened
+    }
+
+    /// The open log of `partition`, opening or creating it if needed (a new directory is made durable).
+    public func openOrCreate(_ partition: PartitionDirectory, config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
+        if let log = log(for: partition) { return log }
+        let log = try PartitionLog.open(directory: Path.join(dataDirectory, partition.name), fileSystem: fileSystem,
+                                        syncScheduler: syncScheduler, config: config, nowMs: nowMs)
+        return logs.withLock { open in
+            if let existing = open[partition] {  // another caller won the race
+                log.close()
+                return existing
+            }
+            open[partition] = log
+            return log
+        }
+    }
+
+    public func log(for partition: PartitionDirectory) -> PartitionLog? {
+        logs.withLock { $0[partition] }
+    }
+
+    public var openPartitions: [PartitionDirectory] { logs.withLock { Array($0.keys) } }
+
+    /// Closes the log and removes its directory, durably.
+    public func delete(_ partition: PartitionDirectory) throws(LogError) {
+        let log = logs.withLock { $0.removeValue(forKey: partition) }
+        log?.close()
+        let directory = Path.join(dataDirectory, partition.name)
+        do {
+            if fileSystem.directoryExists(directory) { try fileSystem.removeDirectory(directory) }
+            try fileSystem.syncDirectory(dataDirectory)
+        } catch let error as StorageError {
+            throw .storage(error)
+        } catch {
+            throw .storage(.io(operation: "\(error)", path: directory, errno: 0))
+        }
+    }
+
+    /// Closes every open log (writing its checkpoints).
+    public func closeAll() {
+        let all = logs.withLock { open in
+            let all = Array(open.values)
+            open = [:]
+            return all
+        }
+        for log in all { log.close() }
+    }
+}
