@@ -47,3 +47,10 @@ sim:
 
 clean:
 	rm -rf .build
+
+# libFuzzer over the request decoder, seeded with the golden captures (FUZZ_RUNS executions).
+fuzz:
+	mkdir -p Fuzz/.build && ln -sfn $(CURDIR) Fuzz/.build/Runnel
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product RequestDecoderFuzzer
+	mkdir -p .build/fuzz-corpus
+	Fuzz/.build/release/RequestDecoderFuzzer -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 .build/fuzz-corpus Tests/RunnelWireTests/golden

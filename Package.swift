@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "runnel", targets: ["runnel"]),
         .executable(name: "runnel-sim", targets: ["runnel-sim"]),
+        // For the libFuzzer package in Fuzz/.
+        .library(name: "RunnelWireForFuzzing", targets: ["RunnelWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -100,7 +102,10 @@ let package = Package(
         .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords"], swiftSettings: strict),
         .testTarget(
             name: "RunnelBrokerTests",
-            dependencies: ["RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata",
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "CompatibilityTests",
