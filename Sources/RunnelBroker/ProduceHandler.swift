@@ -38,7 +38,7 @@ extension Broker {
                 }
                 let tp = TopicPartition(topic.name, data.index)
                 do {
-                    let (partition, info) = try append(data.records, to: tp, acks: acks)
+                    let (partition, info) = try append(data.records, to: tp, acks: acks, version: context.version)
                     entry.baseOffset = info.firstOffset
                     entry.logStartOffset = partition.log.logStartOffset
                     if partition.settings.logAppendTime { entry.logAppendTimeMs = info.maxTimestamp }
@@ -68,7 +68,7 @@ extension Broker {
         return response
     }
 
-    private func append(_ records: ByteBuffer?, to tp: TopicPartition, acks: Int16) throws -> (Partition, LogAppendInfo) {
+    private func append(_ records: ByteBuffer?, to tp: TopicPartition, acks: Int16, version: Int16) throws -> (Partition, LogAppendInfo) {
         guard let partition = partitions.partition(tp), !partition.isDeleted else {
             throw BrokerError(.unknownTopicOrPartition, "This server does not host this topic-partition: \(tp)")
         }
@@ -76,6 +76,12 @@ extension Broker {
         let snapshot = partition.snapshot
         guard snapshot.leader == settings.nodeID else { throw BrokerError(.notLeaderOrFollower, "not the leader of \(tp)") }
         let headers = try RecordBatchValidator(maxMessageBytes: max(snapshot.settings.maxMessageBytes, RecordBatchHeader.sizeBytes)).validate(records)
+        guard headers.count == 1 else {
+            throw BrokerError(.invalidRecord, "Produce v3+ carries exactly one record batch per partition, not \(headers.count)")
+        }
+        if headers[0].codec == .zstd && version < 7 {
+            throw BrokerError(.unsupportedCompressionType, "zstd needs Produce v7 or later")
+        }
         if headers.contains(where: \.isTransactional) {
             throw BrokerError(.transactionalIdAuthorizationFailed, "transactional batches are not supported")
         }
