@@ -6,6 +6,12 @@ public struct DecodedRequest: Sendable, Equatable {
     public var request: KafkaRequest
     /// Bytes left after the body. Kafka ignores them; we report them so the caller may log.
     public var trailingBytes: Int
+
+    public init(header: RequestHeader, request: KafkaRequest, trailingBytes: Int = 0) {
+        self.header = header
+        self.request = request
+        self.trailingBytes = trailingBytes
+    }
 }
 
 /// Why a request frame could not be decoded, with what the broker needs to answer or to close.
@@ -110,6 +116,12 @@ public enum ResponseFrame {
             throw error
         }
         try patchSize(of: &buffer, frameStart: start)
+    }
+
+    /// The correlation id at the front of a response payload, whatever its header version,
+    /// so a client can find the pending request (and thus the type and version) first.
+    public static func correlationId(of payload: ByteBuffer) -> Int32? {
+        payload.getInteger(at: payload.readerIndex, as: Int32.self)
     }
 
     /// Decodes a response frame payload (size prefix removed) whose type and version the

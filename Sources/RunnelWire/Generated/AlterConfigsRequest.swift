@@ -109,11 +109,11 @@ public struct AlterConfigsRequest: KafkaRequestMessage, Sendable, Equatable {
         /// Versions 0-2.
         public var name: String = ""
         /// Versions 0-2, nullable from 0.
-        public var value: String? = nil
+        public var value: String? = ""
 
         public init() {}
 
-        public init(name: String = "", value: String? = nil) {
+        public init(name: String = "", value: String? = "") {
             self.name = name
             self.value = value
         }

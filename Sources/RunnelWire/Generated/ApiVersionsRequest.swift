@@ -8,9 +8,9 @@ public struct ApiVersionsRequest: KafkaRequestMessage, Sendable, Equatable {
     public static let versions: ClosedRange<Int16> = 0...3
     public static let flexibleVersions: PartialRangeFrom<Int16>? = 3...
 
-    /// Versions 3-3, ignorable.
+    /// Version 3, ignorable.
     public var clientSoftwareName: String = ""
-    /// Versions 3-3, ignorable.
+    /// Version 3, ignorable.
     public var clientSoftwareVersion: String = ""
 
     public init() {}

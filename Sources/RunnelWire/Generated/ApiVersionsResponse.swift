@@ -13,13 +13,13 @@ public struct ApiVersionsResponse: KafkaResponseMessage, Sendable, Equatable {
     public var apiKeys: [ApiVersion] = []
     /// Versions 1-3, ignorable.
     public var throttleTimeMs: Int32 = 0
-    /// Versions 3-3, tag 0 from 3, ignorable.
+    /// Version 3, tag 0 from 3, ignorable.
     public var supportedFeatures: [SupportedFeatureKey] = []
-    /// Versions 3-3, tag 1 from 3, ignorable.
+    /// Version 3, tag 1 from 3, ignorable.
     public var finalizedFeaturesEpoch: Int64 = -1
-    /// Versions 3-3, tag 2 from 3, ignorable.
+    /// Version 3, tag 2 from 3, ignorable.
     public var finalizedFeatures: [FinalizedFeatureKey] = []
-    /// Versions 3-3, tag 3 from 3, ignorable.
+    /// Version 3, tag 3 from 3, ignorable.
     public var zkMigrationReady: Bool = false
 
     public init() {}
@@ -178,11 +178,11 @@ public struct ApiVersionsResponse: KafkaResponseMessage, Sendable, Equatable {
     }
 
     public struct SupportedFeatureKey: Sendable, Equatable {
-        /// Versions 3-3.
+        /// Version 3.
         public var name: String = ""
-        /// Versions 3-3.
+        /// Version 3.
         public var minVersion: Int16 = 0
-        /// Versions 3-3.
+        /// Version 3.
         public var maxVersion: Int16 = 0
 
         public init() {}
@@ -237,11 +237,11 @@ public struct ApiVersionsResponse: KafkaResponseMessage, Sendable, Equatable {
     }
 
     public struct FinalizedFeatureKey: Sendable, Equatable {
-        /// Versions 3-3.
+        /// Version 3.
         public var name: String = ""
-        /// Versions 3-3.
+        /// Version 3.
         public var maxVersionLevel: Int16 = 0
-        /// Versions 3-3.
+        /// Version 3.
         public var minVersionLevel: Int16 = 0
 
         public init() {}

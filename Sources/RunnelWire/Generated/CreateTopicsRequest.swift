@@ -179,11 +179,11 @@ public struct CreateTopicsRequest: KafkaRequestMessage, Sendable, Equatable {
         /// Versions 2-5.
         public var name: String = ""
         /// Versions 2-5, nullable from 2.
-        public var value: String? = nil
+        public var value: String? = ""
 
         public init() {}
 
-        public init(name: String = "", value: String? = nil) {
+        public init(name: String = "", value: String? = "") {
             self.name = name
             self.value = value
         }

@@ -61,19 +61,19 @@ public struct CreateTopicsResponse: KafkaResponseMessage, Sendable, Equatable {
         /// Versions 2-5.
         public var errorCode: Int16 = 0
         /// Versions 2-5, nullable from 2, ignorable.
-        public var errorMessage: String? = nil
-        /// Versions 5-5, tag 0 from 5, ignorable.
+        public var errorMessage: String? = ""
+        /// Version 5, tag 0 from 5, ignorable.
         public var topicConfigErrorCode: Int16 = 0
-        /// Versions 5-5, ignorable.
+        /// Version 5, ignorable.
         public var numPartitions: Int32 = -1
-        /// Versions 5-5, ignorable.
+        /// Version 5, ignorable.
         public var replicationFactor: Int16 = -1
-        /// Versions 5-5, nullable from 5, ignorable.
+        /// Version 5, nullable from 5, ignorable.
         public var configs: [CreatableTopicConfigs]? = []
 
         public init() {}
 
-        public init(name: String = "", errorCode: Int16 = 0, errorMessage: String? = nil, topicConfigErrorCode: Int16 = 0, numPartitions: Int32 = -1, replicationFactor: Int16 = -1, configs: [CreatableTopicConfigs]? = []) {
+        public init(name: String = "", errorCode: Int16 = 0, errorMessage: String? = "", topicConfigErrorCode: Int16 = 0, numPartitions: Int32 = -1, replicationFactor: Int16 = -1, configs: [CreatableTopicConfigs]? = []) {
             self.name = name
             self.errorCode = errorCode
             self.errorMessage = errorMessage
@@ -157,20 +157,20 @@ public struct CreateTopicsResponse: KafkaResponseMessage, Sendable, Equatable {
     }
 
     public struct CreatableTopicConfigs: Sendable, Equatable {
-        /// Versions 5-5.
+        /// Version 5.
         public var name: String = ""
-        /// Versions 5-5, nullable from 5.
-        public var value: String? = nil
-        /// Versions 5-5.
+        /// Version 5, nullable from 5.
+        public var value: String? = ""
+        /// Version 5.
         public var readOnly: Bool = false
-        /// Versions 5-5, ignorable.
+        /// Version 5, ignorable.
         public var configSource: Int8 = -1
-        /// Versions 5-5.
+        /// Version 5.
         public var isSensitive: Bool = false
 
         public init() {}
 
-        public init(name: String = "", value: String? = nil, readOnly: Bool = false, configSource: Int8 = -1, isSensitive: Bool = false) {
+        public init(name: String = "", value: String? = "", readOnly: Bool = false, configSource: Int8 = -1, isSensitive: Bool = false) {
             self.name = name
             self.value = value
             self.readOnly = readOnly
@@ -206,7 +206,7 @@ public struct CreateTopicsResponse: KafkaResponseMessage, Sendable, Equatable {
             if !(version >= 5) && self.name != "" {
                 throw WireError.fieldNotInVersion(field: "CreatableTopicConfigs.name", version: version)
             }
-            if !(version >= 5) && self.value != nil {
+            if !(version >= 5) && self.value != "" {
                 throw WireError.fieldNotInVersion(field: "CreatableTopicConfigs.value", version: version)
             }
             if !(version >= 5) && self.readOnly != false {

@@ -10,7 +10,7 @@ public struct DescribeClusterRequest: KafkaRequestMessage, Sendable, Equatable {
 
     /// Versions 0-1.
     public var includeClusterAuthorizedOperations: Bool = false
-    /// Versions 1-1.
+    /// Version 1.
     public var endpointType: Int8 = 1
 
     public init() {}

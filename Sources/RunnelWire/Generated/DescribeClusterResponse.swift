@@ -13,7 +13,7 @@ public struct DescribeClusterResponse: KafkaResponseMessage, Sendable, Equatable
     public var errorCode: Int16 = 0
     /// Versions 0-1, nullable from 0.
     public var errorMessage: String? = nil
-    /// Versions 1-1.
+    /// Version 1.
     public var endpointType: Int8 = 1
     /// Versions 0-1.
     public var clusterId: String = ""

@@ -59,7 +59,7 @@ public struct DescribeConfigsResponse: KafkaResponseMessage, Sendable, Equatable
         /// Versions 1-4.
         public var errorCode: Int16 = 0
         /// Versions 1-4, nullable from 1.
-        public var errorMessage: String? = nil
+        public var errorMessage: String? = ""
         /// Versions 1-4.
         public var resourceType: Int8 = 0
         /// Versions 1-4.
@@ -69,7 +69,7 @@ public struct DescribeConfigsResponse: KafkaResponseMessage, Sendable, Equatable
 
         public init() {}
 
-        public init(errorCode: Int16 = 0, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "", configs: [DescribeConfigsResourceResult] = []) {
+        public init(errorCode: Int16 = 0, errorMessage: String? = "", resourceType: Int8 = 0, resourceName: String = "", configs: [DescribeConfigsResourceResult] = []) {
             self.errorCode = errorCode
             self.errorMessage = errorMessage
             self.resourceType = resourceType
@@ -118,7 +118,7 @@ public struct DescribeConfigsResponse: KafkaResponseMessage, Sendable, Equatable
         /// Versions 1-4.
         public var name: String = ""
         /// Versions 1-4, nullable from 1.
-        public var value: String? = nil
+        public var value: String? = ""
         /// Versions 1-4.
         public var readOnly: Bool = false
         /// Versions 1-4, ignorable.
@@ -130,11 +130,11 @@ public struct DescribeConfigsResponse: KafkaResponseMessage, Sendable, Equatable
         /// Versions 3-4, ignorable.
         public var configType: Int8 = 0
         /// Versions 3-4, nullable from 3, ignorable.
-        public var documentation: String? = nil
+        public var documentation: String? = ""
 
         public init() {}
 
-        public init(name: String = "", value: String? = nil, readOnly: Bool = false, configSource: Int8 = -1, isSensitive: Bool = false, synonyms: [DescribeConfigsSynonym] = [], configType: Int8 = 0, documentation: String? = nil) {
+        public init(name: String = "", value: String? = "", readOnly: Bool = false, configSource: Int8 = -1, isSensitive: Bool = false, synonyms: [DescribeConfigsSynonym] = [], configType: Int8 = 0, documentation: String? = "") {
             self.name = name
             self.value = value
             self.readOnly = readOnly
@@ -200,13 +200,13 @@ public struct DescribeConfigsResponse: KafkaResponseMessage, Sendable, Equatable
         /// Versions 1-4.
         public var name: String = ""
         /// Versions 1-4, nullable from 1.
-        public var value: String? = nil
+        public var value: String? = ""
         /// Versions 1-4.
         public var source: Int8 = 0
 
         public init() {}
 
-        public init(name: String = "", value: String? = nil, source: Int8 = 0) {
+        public init(name: String = "", value: String? = "", source: Int8 = 0) {
             self.name = name
             self.value = value
             self.source = source

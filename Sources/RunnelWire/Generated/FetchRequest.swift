@@ -8,7 +8,7 @@ public struct FetchRequest: KafkaRequestMessage, Sendable, Equatable {
     public static let versions: ClosedRange<Int16> = 4...12
     public static let flexibleVersions: PartialRangeFrom<Int16>? = 12...
 
-    /// Versions 12-12, nullable from 12, tag 0 from 12, ignorable.
+    /// Version 12, nullable from 12, tag 0 from 12, ignorable.
     public var clusterId: String? = nil
     /// Versions 4-12.
     public var replicaId: Int32 = -1
@@ -197,7 +197,7 @@ public struct FetchRequest: KafkaRequestMessage, Sendable, Equatable {
         public var currentLeaderEpoch: Int32 = -1
         /// Versions 4-12.
         public var fetchOffset: Int64 = 0
-        /// Versions 12-12.
+        /// Version 12.
         public var lastFetchedEpoch: Int32 = -1
         /// Versions 5-12, ignorable.
         public var logStartOffset: Int64 = -1

@@ -131,11 +131,11 @@ public struct FetchResponse: KafkaResponseMessage, Sendable, Equatable {
         public var lastStableOffset: Int64 = -1
         /// Versions 5-12, ignorable.
         public var logStartOffset: Int64 = -1
-        /// Versions 12-12, tag 0 from 12.
+        /// Version 12, tag 0 from 12.
         public var divergingEpoch: EpochEndOffset = EpochEndOffset()
-        /// Versions 12-12, tag 1 from 12.
+        /// Version 12, tag 1 from 12.
         public var currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
-        /// Versions 12-12, tag 2 from 12.
+        /// Version 12, tag 2 from 12.
         public var snapshotId: SnapshotId = SnapshotId()
         /// Versions 4-12, nullable from 4, ignorable.
         public var abortedTransactions: [AbortedTransaction]? = []
@@ -262,9 +262,9 @@ public struct FetchResponse: KafkaResponseMessage, Sendable, Equatable {
     }
 
     public struct EpochEndOffset: Sendable, Equatable {
-        /// Versions 12-12.
+        /// Version 12.
         public var epoch: Int32 = -1
-        /// Versions 12-12.
+        /// Version 12.
         public var endOffset: Int64 = -1
 
         public init() {}
@@ -309,9 +309,9 @@ public struct FetchResponse: KafkaResponseMessage, Sendable, Equatable {
     }
 
     public struct LeaderIdAndEpoch: Sendable, Equatable {
-        /// Versions 12-12.
+        /// Version 12.
         public var leaderId: Int32 = -1
-        /// Versions 12-12.
+        /// Version 12.
         public var leaderEpoch: Int32 = -1
 
         public init() {}

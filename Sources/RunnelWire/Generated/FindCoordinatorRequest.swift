@@ -12,7 +12,7 @@ public struct FindCoordinatorRequest: KafkaRequestMessage, Sendable, Equatable {
     public var key: String = ""
     /// Versions 1-4.
     public var keyType: Int8 = 0
-    /// Versions 4-4.
+    /// Version 4.
     public var coordinatorKeys: [String] = []
 
     public init() {}

@@ -12,19 +12,19 @@ public struct FindCoordinatorResponse: KafkaResponseMessage, Sendable, Equatable
     /// Versions 0-3.
     public var errorCode: Int16 = 0
     /// Versions 1-3, nullable from 1, ignorable.
-    public var errorMessage: String? = nil
+    public var errorMessage: String? = ""
     /// Versions 0-3.
     public var nodeId: Int32 = 0
     /// Versions 0-3.
     public var host: String = ""
     /// Versions 0-3.
     public var port: Int32 = 0
-    /// Versions 4-4.
+    /// Version 4.
     public var coordinators: [Coordinator] = []
 
     public init() {}
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, errorMessage: String? = nil, nodeId: Int32 = 0, host: String = "", port: Int32 = 0, coordinators: [Coordinator] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, errorMessage: String? = "", nodeId: Int32 = 0, host: String = "", port: Int32 = 0, coordinators: [Coordinator] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
@@ -124,22 +124,22 @@ public struct FindCoordinatorResponse: KafkaResponseMessage, Sendable, Equatable
     }
 
     public struct Coordinator: Sendable, Equatable {
-        /// Versions 4-4.
+        /// Version 4.
         public var key: String = ""
-        /// Versions 4-4.
+        /// Version 4.
         public var nodeId: Int32 = 0
-        /// Versions 4-4.
+        /// Version 4.
         public var host: String = ""
-        /// Versions 4-4.
+        /// Version 4.
         public var port: Int32 = 0
-        /// Versions 4-4.
+        /// Version 4.
         public var errorCode: Int16 = 0
-        /// Versions 4-4, nullable from 4, ignorable.
-        public var errorMessage: String? = nil
+        /// Version 4, nullable from 4, ignorable.
+        public var errorMessage: String? = ""
 
         public init() {}
 
-        public init(key: String = "", nodeId: Int32 = 0, host: String = "", port: Int32 = 0, errorCode: Int16 = 0, errorMessage: String? = nil) {
+        public init(key: String = "", nodeId: Int32 = 0, host: String = "", port: Int32 = 0, errorCode: Int16 = 0, errorMessage: String? = "") {
             self.key = key
             self.nodeId = nodeId
             self.host = host

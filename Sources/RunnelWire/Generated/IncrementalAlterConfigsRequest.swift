@@ -111,11 +111,11 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestMessage, Sendable, Equ
         /// Versions 0-1.
         public var configOperation: Int8 = 0
         /// Versions 0-1, nullable from 0.
-        public var value: String? = nil
+        public var value: String? = ""
 
         public init() {}
 
-        public init(name: String = "", configOperation: Int8 = 0, value: String? = nil) {
+        public init(name: String = "", configOperation: Int8 = 0, value: String? = "") {
             self.name = name
             self.configOperation = configOperation
             self.value = value

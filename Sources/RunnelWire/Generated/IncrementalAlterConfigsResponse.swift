@@ -59,7 +59,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseMessage, Sendable, E
         /// Versions 0-1.
         public var errorCode: Int16 = 0
         /// Versions 0-1, nullable from 0.
-        public var errorMessage: String? = nil
+        public var errorMessage: String? = ""
         /// Versions 0-1.
         public var resourceType: Int8 = 0
         /// Versions 0-1.
@@ -67,7 +67,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseMessage, Sendable, E
 
         public init() {}
 
-        public init(errorCode: Int16 = 0, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "") {
+        public init(errorCode: Int16 = 0, errorMessage: String? = "", resourceType: Int8 = 0, resourceName: String = "") {
             self.errorCode = errorCode
             self.errorMessage = errorMessage
             self.resourceType = resourceType

@@ -9,7 +9,7 @@ public struct InitProducerIdRequest: KafkaRequestMessage, Sendable, Equatable {
     public static let flexibleVersions: PartialRangeFrom<Int16>? = 2...
 
     /// Versions 0-4, nullable from 0.
-    public var transactionalId: String? = nil
+    public var transactionalId: String? = ""
     /// Versions 0-4.
     public var transactionTimeoutMs: Int32 = 0
     /// Versions 3-4.
@@ -19,7 +19,7 @@ public struct InitProducerIdRequest: KafkaRequestMessage, Sendable, Equatable {
 
     public init() {}
 
-    public init(transactionalId: String? = nil, transactionTimeoutMs: Int32 = 0, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
+    public init(transactionalId: String? = "", transactionTimeoutMs: Int32 = 0, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
         self.transactionalId = transactionalId
         self.transactionTimeoutMs = transactionTimeoutMs
         self.producerId = producerId

@@ -13,10 +13,10 @@ public struct JoinGroupResponse: KafkaResponseMessage, Sendable, Equatable {
     public var errorCode: Int16 = 0
     /// Versions 0-7.
     public var generationId: Int32 = -1
-    /// Versions 7-7, nullable from 7, ignorable.
+    /// Version 7, nullable from 7, ignorable.
     public var protocolType: String? = nil
     /// Versions 0-7, nullable from 7.
-    public var protocolName: String? = nil
+    public var protocolName: String? = ""
     /// Versions 0-7.
     public var leader: String = ""
     /// Versions 0-7.
@@ -26,7 +26,7 @@ public struct JoinGroupResponse: KafkaResponseMessage, Sendable, Equatable {
 
     public init() {}
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, generationId: Int32 = -1, protocolType: String? = nil, protocolName: String? = nil, leader: String = "", memberId: String = "", members: [JoinGroupResponseMember] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, generationId: Int32 = -1, protocolType: String? = nil, protocolName: String? = "", leader: String = "", memberId: String = "", members: [JoinGroupResponseMember] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.generationId = generationId

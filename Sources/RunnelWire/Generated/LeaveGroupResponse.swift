@@ -75,13 +75,13 @@ public struct LeaveGroupResponse: KafkaResponseMessage, Sendable, Equatable {
         /// Versions 3-4.
         public var memberId: String = ""
         /// Versions 3-4, nullable from 3.
-        public var groupInstanceId: String? = nil
+        public var groupInstanceId: String? = ""
         /// Versions 3-4.
         public var errorCode: Int16 = 0
 
         public init() {}
 
-        public init(memberId: String = "", groupInstanceId: String? = nil, errorCode: Int16 = 0) {
+        public init(memberId: String = "", groupInstanceId: String? = "", errorCode: Int16 = 0) {
             self.memberId = memberId
             self.groupInstanceId = groupInstanceId
             self.errorCode = errorCode
@@ -109,7 +109,7 @@ public struct LeaveGroupResponse: KafkaResponseMessage, Sendable, Equatable {
             if !(version >= 3) && self.memberId != "" {
                 throw WireError.fieldNotInVersion(field: "MemberResponse.memberId", version: version)
             }
-            if !(version >= 3) && self.groupInstanceId != nil {
+            if !(version >= 3) && self.groupInstanceId != "" {
                 throw WireError.fieldNotInVersion(field: "MemberResponse.groupInstanceId", version: version)
             }
             if !(version >= 3) && self.errorCode != 0 {

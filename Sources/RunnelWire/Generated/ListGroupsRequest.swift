@@ -8,7 +8,7 @@ public struct ListGroupsRequest: KafkaRequestMessage, Sendable, Equatable {
     public static let versions: ClosedRange<Int16> = 0...4
     public static let flexibleVersions: PartialRangeFrom<Int16>? = 3...
 
-    /// Versions 4-4.
+    /// Version 4.
     public var statesFilter: [String] = []
 
     public init() {}

@@ -69,7 +69,7 @@ public struct ListGroupsResponse: KafkaResponseMessage, Sendable, Equatable {
         public var groupId: String = ""
         /// Versions 0-4.
         public var protocolType: String = ""
-        /// Versions 4-4, ignorable.
+        /// Version 4, ignorable.
         public var groupState: String = ""
 
         public init() {}

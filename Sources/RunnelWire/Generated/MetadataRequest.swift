@@ -98,11 +98,11 @@ public struct MetadataRequest: KafkaRequestMessage, Sendable, Equatable {
         /// Versions 10-12, ignorable.
         public var topicId: KafkaUUID = KafkaUUID.zero
         /// Versions 0-12, nullable from 10.
-        public var name: String? = nil
+        public var name: String? = ""
 
         public init() {}
 
-        public init(topicId: KafkaUUID = KafkaUUID.zero, name: String? = nil) {
+        public init(topicId: KafkaUUID = KafkaUUID.zero, name: String? = "") {
             self.topicId = topicId
             self.name = name
         }

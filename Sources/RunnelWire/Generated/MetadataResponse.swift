@@ -156,7 +156,7 @@ public struct MetadataResponse: KafkaResponseMessage, Sendable, Equatable {
         /// Versions 0-12.
         public var errorCode: Int16 = 0
         /// Versions 0-12, nullable from 12.
-        public var name: String? = nil
+        public var name: String? = ""
         /// Versions 10-12, ignorable.
         public var topicId: KafkaUUID = KafkaUUID.zero
         /// Versions 1-12, ignorable.
@@ -168,7 +168,7 @@ public struct MetadataResponse: KafkaResponseMessage, Sendable, Equatable {
 
         public init() {}
 
-        public init(errorCode: Int16 = 0, name: String? = nil, topicId: KafkaUUID = KafkaUUID.zero, isInternal: Bool = false, partitions: [MetadataResponsePartition] = [], topicAuthorizedOperations: Int32 = -2147483648) {
+        public init(errorCode: Int16 = 0, name: String? = "", topicId: KafkaUUID = KafkaUUID.zero, isInternal: Bool = false, partitions: [MetadataResponsePartition] = [], topicAuthorizedOperations: Int32 = -2147483648) {
             self.errorCode = errorCode
             self.name = name
             self.topicId = topicId

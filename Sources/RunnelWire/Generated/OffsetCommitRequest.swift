@@ -146,14 +146,14 @@ public struct OffsetCommitRequest: KafkaRequestMessage, Sendable, Equatable {
         public var committedOffset: Int64 = 0
         /// Versions 6-9, ignorable.
         public var committedLeaderEpoch: Int32 = -1
-        /// Versions 1-1.
+        /// Version 1.
         public var commitTimestamp: Int64 = -1
         /// Versions 0-9, nullable from 0.
-        public var committedMetadata: String? = nil
+        public var committedMetadata: String? = ""
 
         public init() {}
 
-        public init(partitionIndex: Int32 = 0, committedOffset: Int64 = 0, committedLeaderEpoch: Int32 = -1, commitTimestamp: Int64 = -1, committedMetadata: String? = nil) {
+        public init(partitionIndex: Int32 = 0, committedOffset: Int64 = 0, committedLeaderEpoch: Int32 = -1, commitTimestamp: Int64 = -1, committedMetadata: String? = "") {
             self.partitionIndex = partitionIndex
             self.committedOffset = committedOffset
             self.committedLeaderEpoch = committedLeaderEpoch

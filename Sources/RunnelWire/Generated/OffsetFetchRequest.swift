@@ -12,7 +12,7 @@ public struct OffsetFetchRequest: KafkaRequestMessage, Sendable, Equatable {
     public var groupId: String = ""
     /// Versions 1-7, nullable from 2.
     public var topics: [OffsetFetchRequestTopic]? = []
-    /// Versions 7-7.
+    /// Version 7.
     public var requireStable: Bool = false
 
     public init() {}

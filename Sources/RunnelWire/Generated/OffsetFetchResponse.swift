@@ -120,13 +120,13 @@ public struct OffsetFetchResponse: KafkaResponseMessage, Sendable, Equatable {
         /// Versions 5-7, ignorable.
         public var committedLeaderEpoch: Int32 = -1
         /// Versions 1-7, nullable from 1.
-        public var metadata: String? = nil
+        public var metadata: String? = ""
         /// Versions 1-7.
         public var errorCode: Int16 = 0
 
         public init() {}
 
-        public init(partitionIndex: Int32 = 0, committedOffset: Int64 = 0, committedLeaderEpoch: Int32 = -1, metadata: String? = nil, errorCode: Int16 = 0) {
+        public init(partitionIndex: Int32 = 0, committedOffset: Int64 = 0, committedLeaderEpoch: Int32 = -1, metadata: String? = "", errorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.committedOffset = committedOffset
             self.committedLeaderEpoch = committedLeaderEpoch
