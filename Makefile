@@ -35,10 +35,12 @@ run: release
 	mkdir -p $(DATA_DIR)
 	.build/release/runnel serve --node-id 1 --data-dir $(DATA_DIR) --kafka-listener 0.0.0.0:9092 --advertised-kafka-listener localhost:9092 --metrics-listener 0.0.0.0:9644
 
-# Unit, simulation and compatibility suites. With CI=true a missing client or service is a failure.
+# Unit, simulation and compatibility suites, then 10^6 fuzz executions of the request decoder.
+# With CI=true a missing client or service is a failure.
 test: deps
 	$(SWIFT) build --build-tests
 	RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
 
 # A long sweep of the Raft simulator: seeds/s and violations.
 sim:
@@ -52,5 +54,6 @@ clean:
 fuzz:
 	mkdir -p Fuzz/.build && ln -sfn $(CURDIR) Fuzz/.build/Runnel
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product RequestDecoderFuzzer
+	python3 tools/capture/split_frames.py Tests/RunnelWireTests/golden .build/fuzz-seeds
 	mkdir -p .build/fuzz-corpus
-	Fuzz/.build/release/RequestDecoderFuzzer -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 .build/fuzz-corpus Tests/RunnelWireTests/golden
+	Fuzz/.build/release/RequestDecoderFuzzer -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 .build/fuzz-corpus .build/fuzz-seeds

@@ -32,7 +32,7 @@ extension Broker {
                 entry.logStartOffset = -1
                 if let (code, message) = failure {
                     entry.errorCode = code.rawValue
-                    entry.errorMessage = context.version >= 8 ? message : nil
+                    if context.version >= 8 { entry.errorMessage = message }
                     appended.append((topicIndex, entry, nil))
                     continue
                 }

@@ -2,9 +2,9 @@
 
 Usage: capture_proxy.py LISTEN_PORT BROKER_HOST:BROKER_PORT OUT_DIR LABEL
 
-Listens on 127.0.0.1:LISTEN_PORT, forwards every connection to the broker, and writes the first request
-frame of each (API key, version) it sees to OUT_DIR/LABEL-<api>-v<version>.bin (the payload without the
-4-byte size prefix). Start the broker advertising the proxy's address (`--advertised-kafka-listener
+Listens on 127.0.0.1:LISTEN_PORT, forwards every connection to the broker, and appends the first request
+frame of each (API key, version) it sees, size prefix included, to OUT_DIR/LABEL.requests.bin (the format
+Tests/RunnelWireTests/GoldenTests replays), listing them in OUT_DIR/LABEL.txt. Start the broker advertising the proxy's address (`--advertised-kafka-listener
 127.0.0.1:LISTEN_PORT`) so that clients keep talking through it. Stops after --seconds (default 60)."""
 import argparse
 import os
@@ -36,8 +36,10 @@ def pump_requests(client, broker, out_dir, label):
             with lock:
                 if (api, version) not in seen:
                     seen.add((api, version))
-                    with open(os.path.join(out_dir, f"{label}-{api}-v{version}.bin"), "wb") as f:
-                        f.write(payload)
+                    with open(os.path.join(out_dir, f"{label}.requests.bin"), "ab") as f:
+                        f.write(struct.pack(">i", size) + payload)
+                    with open(os.path.join(out_dir, f"{label}.txt"), "a") as f:
+                        f.write(f"api {api} v{version}\n")
             broker.sendall(struct.pack(">i", size) + payload)
     except (ConnectionError, OSError):
         pass
