@@ -19,7 +19,6 @@ extension LogState {
             try removeFiles(of: last)
         }
         let activeIndex = segments.count - 1
-        unsyncedRolled.removeAll { $0 == segments[activeIndex].baseOffset }
         try segments[activeIndex].truncate(to: offset)
         try segments[activeIndex].log.sync()
         try fileSystem.syncDirectory(directory)

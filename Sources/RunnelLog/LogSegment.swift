@@ -78,7 +78,8 @@ struct LogSegment {
                                  timeIndex: try IndexFile(file: time, baseOffset: baseOffset),
                                  indexIntervalBytes: indexIntervalBytes, createdMs: nowMs)
         if trusted, try segment.loadFromIndexes() { return (segment, false) }
-        return (segment, try segment.recover())
+        let truncated = try segment.recover()  // before `segment` is copied out
+        return (segment, truncated)
     }
 
     func close() {
