@@ -14,8 +14,17 @@ public final class LogManager: Sendable {
         self.fileSystem = fileSystem
         self.syncScheduler = syncScheduler
         do {
-            try fileSystem.createDirectory(dataDirectory)
-            try fileSystem.syncDirectory(Path.parent(of: dataDirectory))
+            if !fileSystem.directoryExists(dataDirectory) {
+                // New directories, possibly several levels: each name is durable once its parent is synced.
+                var missing: [String] = []
+                var cursor = dataDirectory
+                while !fileSystem.directoryExists(cursor) && cursor != "/" && cursor != "." && missing.count < 64 {
+                    missing.append(cursor)
+                    cursor = Path.parent(of: cursor)
+                }
+                try fileSystem.createDirectory(dataDirectory)
+                for directory in missing.reversed() { try fileSystem.syncDirectory(Path.parent(of: directory)) }
+            }
         } catch let error as StorageError {
             throw .storage(error)
         } catch {
