@@ -87,10 +87,8 @@ extension LogState {
         // checkpoint is missing or corrupt; then cut to the recovered range.
         let epochSources = checkpointedEpochs == nil ? state.segments : state.segments.filter { scanned.contains($0.baseOffset) }
         for segment in epochSources {
-            try segment.forEachBatch { header in
-                if header.partitionLeaderEpoch > (state.epochs.latest?.epoch ?? -1) {
-                    _ = state.epochs.assign(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset)
-                }
+            for start in try segment.epochStarts() where start.epoch > (state.epochs.latest?.epoch ?? -1) {
+                _ = state.epochs.assign(epoch: start.epoch, startOffset: start.startOffset)
             }
         }
         _ = state.epochs.truncateFromEnd(endOffset: state.logEndOffset)

@@ -27,6 +27,9 @@ struct LogSegment {
     /// The first batch's max timestamp: the age that time-based rolling measures (as Kafka does).
     private(set) var firstBatchMaxTimestamp: Int64?
     private var bytesSinceIndexEntry = 0
+    /// Where each rising leader epoch starts in this segment, as seen by the last full scan (`recover`);
+    /// nil when the segment was opened from its indexes.
+    private(set) var scannedEpochStarts: [EpochEntry]?
     /// When this process created or opened the segment (the caller's clock).
     let createdMs: Int64
 
@@ -144,6 +147,8 @@ struct LogSegment {
         offsetOfMaxTimestamp = baseOffset
         firstBatchMaxTimestamp = nil
         bytesSinceIndexEntry = 0
+        var epochStarts: [EpochEntry] = []
+        defer { scannedEpochStarts = epochStarts }
 
         let fileSize = try log.size()
         let chunkBytes = 1 << 20
@@ -160,6 +165,9 @@ struct LogSegment {
                         header.lastOffset - baseOffset <= Int64(UInt32.max)
                     else { break scan }
                     try index(header, at: position)
+                    if header.partitionLeaderEpoch > (epochStarts.last?.epoch ?? -1) {
+                        epochStarts.append(EpochEntry(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset))
+                    }
                     position += Int64(header.totalSize)
                     progressed = true
                 }
@@ -257,12 +265,18 @@ struct LogSegment {
         return try locate(offset: offsetOfMaxTimestamp)
     }
 
-    /// Every batch header, in order.
-    func forEachBatch(_ body: (RecordBatchHeader) -> Void) throws {
+    /// Where each rising leader epoch starts in this segment: from the last scan, else by reading every
+    /// batch header.
+    func epochStarts() throws -> [EpochEntry] {
+        if let scannedEpochStarts { return scannedEpochStarts }
+        var starts: [EpochEntry] = []
         _ = try walk(from: 0) { header in
-            body(header)
+            if header.partitionLeaderEpoch > (starts.last?.epoch ?? -1) {
+                starts.append(EpochEntry(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset))
+            }
             return false
         }
+        return starts
     }
 
     private func walk(from start: Int64, until found: (RecordBatchHeader) -> Bool) throws -> BatchLocation? {

@@ -101,6 +101,9 @@ struct LogState {
         switch assignment {
         case .leader(let epoch, let logAppendTimeMs):
             precondition(epoch >= 0)
+            if let latest = epochs.latest?.epoch, epoch < latest {
+                throw LogError.staleLeaderEpoch(epoch: epoch, latestEpoch: latest)
+            }
             do {
                 _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
                                                           logAppendTimeMs: logAppendTimeMs)

@@ -59,6 +59,15 @@ final class EpochAndTruncationTests: XCTestCase {
         XCTAssertEqual(try fixture.open().epochEntries.last, EpochEntry(epoch: 6, startOffset: 9))
     }
 
+    func testLeaderAppendWithAnOlderEpochIsRefused() throws {
+        let fixture = try LogFixture()
+        let log = try logWithEpochs(fixture)
+        XCTAssertThrowsError(try log.appendAsLeader(TestBatches.make(baseOffset: 9), leaderEpoch: 3, nowMs: 0)) { error in
+            XCTAssertEqual(error as? LogError, .staleLeaderEpoch(epoch: 3, latestEpoch: 4))
+        }
+        XCTAssertEqual(log.logEndOffset, 9)
+    }
+
     func testTruncateDropsLaterBatchesSegmentsAndEpochsDurably() throws {
         let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 200, retentionMs: nil))
         let log = try logWithEpochs(fixture)
