@@ -34,7 +34,7 @@ extension LogState {
     }
 
     /// The first batch at or after the log start offset whose max timestamp is at least `timestamp`.
-    func batch(forTimestamp timestamp: Int64) throws -> TimestampedBatch? {
+    func offsetForTimestamp(_ timestamp: Int64) throws -> TimestampedBatch? {
         for segment in segments where segment.nextOffset > logStartOffset {
             if let location = try segment.locate(timestamp: timestamp, atOrAfterOffset: logStartOffset) {
                 return TimestampedBatch(location.header)
@@ -44,7 +44,7 @@ extension LogState {
     }
 
     /// The batch holding the largest timestamp (the first such batch on ties).
-    func batchWithMaxTimestamp() throws -> TimestampedBatch? {
+    func offsetForMaxTimestamp() throws -> TimestampedBatch? {
         var best: LogSegment?
         for segment in segments where segment.nextOffset > logStartOffset && segment.maxTimestamp > (best?.maxTimestamp ?? -1) {
             best = segment

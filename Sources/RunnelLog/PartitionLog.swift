@@ -164,13 +164,13 @@ public final class PartitionLog: Sendable {
 
     /// The first batch (at or after the log start offset) whose max timestamp is ≥ `timestamp`; nil when
     /// every batch is older. The broker decodes it to find the exact record.
-    public func batch(forTimestamp timestamp: Int64) throws(LogError) -> TimestampedBatch? {
-        try locked { s throws(LogError) in try s.guarded { s in try s.batch(forTimestamp: timestamp) } }
+    public func offsetForTimestamp(_ timestamp: Int64) throws(LogError) -> TimestampedBatch? {
+        try locked { s throws(LogError) in try s.guarded { s in try s.offsetForTimestamp(timestamp) } }
     }
 
     /// The batch holding the log's largest timestamp (ListOffsets' MAX_TIMESTAMP); nil without timestamps.
-    public func batchWithMaxTimestamp() throws(LogError) -> TimestampedBatch? {
-        try locked { s throws(LogError) in try s.guarded { s in try s.batchWithMaxTimestamp() } }
+    public func offsetForMaxTimestamp() throws(LogError) -> TimestampedBatch? {
+        try locked { s throws(LogError) in try s.guarded { s in try s.offsetForMaxTimestamp() } }
     }
 
     // MARK: Leader epochs

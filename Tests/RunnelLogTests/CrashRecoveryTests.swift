@@ -153,7 +153,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertGreaterThan(try indexSize(fixture, 0, ".timeindex"), 0)
         for offset in Int64(0)..<40 {
             XCTAssertEqual(try reopened.read(from: offset, maxBytes: 1, upTo: 40).firstBatchOffset, offset)
-            XCTAssertEqual(try reopened.batch(forTimestamp: offset * 100 - 50)?.baseOffset, offset)
+            XCTAssertEqual(try reopened.offsetForTimestamp(offset * 100 - 50)?.baseOffset, offset)
         }
     }
 

@@ -87,7 +87,7 @@ final class PosixLogSmokeTests: XCTestCase {
         XCTAssertEqual(again.highWatermark, 60)
         XCTAssertEqual(again.latestEpoch, 1)
         XCTAssertEqual(try again.read(from: 33, maxBytes: 1, upTo: 60).firstBatchOffset, 32)
-        XCTAssertEqual(try again.batch(forTimestamp: 95)?.baseOffset, 20)
+        XCTAssertEqual(try again.offsetForTimestamp(95)?.baseOffset, 20)
         again.close()
     }
 }

@@ -23,7 +23,7 @@ final class TimeIndexTests: XCTestCase {
         XCTAssertGreaterThan(log.segmentBaseOffsets.count, 3)
         for target in stride(from: Int64(800), through: clock + 10, by: 7) {
             let expected = batches.first { $0.maxTimestamp >= target }
-            let found = try log.batch(forTimestamp: target)
+            let found = try log.offsetForTimestamp(target)
             XCTAssertEqual(found?.baseOffset, expected?.base, "target \(target)")
             XCTAssertEqual(found?.maxTimestamp, expected?.maxTimestamp, "target \(target)")
         }
@@ -31,23 +31,23 @@ final class TimeIndexTests: XCTestCase {
         log.close()
         let reopened = try fixture.open()
         for target in stride(from: Int64(800), through: clock + 10, by: 13) {
-            XCTAssertEqual(try reopened.batch(forTimestamp: target)?.baseOffset, batches.first { $0.maxTimestamp >= target }?.base)
+            XCTAssertEqual(try reopened.offsetForTimestamp(target)?.baseOffset, batches.first { $0.maxTimestamp >= target }?.base)
         }
     }
 
     func testMaxTimestampLookupFindsTheBatchWithTheLargestTimestamp() throws {
         let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 400, retentionMs: nil))
         let log = try fixture.open()
-        XCTAssertNil(try log.batchWithMaxTimestamp())
+        XCTAssertNil(try log.offsetForMaxTimestamp())
         let timestamps: [Int64] = [100, 500, 300, 900, 200, 900, 400, 100]
         for (i, timestamp) in timestamps.enumerated() {
             try log.appendAsLeader(TestBatches.make(baseOffset: Int64(i), timestampMs: timestamp), leaderEpoch: 0, nowMs: 0)
         }
-        let found = try XCTUnwrap(try log.batchWithMaxTimestamp())
+        let found = try XCTUnwrap(try log.offsetForMaxTimestamp())
         XCTAssertEqual(found.baseOffset, 3)  // the first of the two batches at 900
         XCTAssertEqual(found.maxTimestamp, 900)
         log.close()
-        XCTAssertEqual(try fixture.open().batchWithMaxTimestamp()?.baseOffset, 3)
+        XCTAssertEqual(try fixture.open().offsetForMaxTimestamp()?.baseOffset, 3)
     }
 
     func testTimestampLookupSkipsRecordsBelowTheLogStartOffset() throws {
@@ -56,7 +56,7 @@ final class TimeIndexTests: XCTestCase {
         for i in 0..<5 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i), timestampMs: Int64(i * 100))) }
         log.updateHighWatermark(5)
         try log.deleteRecords(before: 3)
-        XCTAssertEqual(try log.batch(forTimestamp: 0)?.baseOffset, 3)
-        XCTAssertNil(try log.batch(forTimestamp: 1_000))
+        XCTAssertEqual(try log.offsetForTimestamp(0)?.baseOffset, 3)
+        XCTAssertNil(try log.offsetForTimestamp(1_000))
     }
 }
