@@ -206,6 +206,11 @@ struct LogState {
         return SyncRequest(id: id, files: files)
     }
 
+    /// Whether a requested sync, not yet refused, will make `offset` durable when it completes.
+    func hasPendingFlush(reaching offset: Int64) -> Bool {
+        pendingFlushes.values.contains { $0.generation == generation && $0.refusal == nil && $0.targetOffset >= offset }
+    }
+
     mutating func completeSync(id: UInt64, result: Result<Void, StorageError>) {
         guard var pending = pendingFlushes[id] else { return }
         if case .failure(let error) = result {

@@ -97,17 +97,24 @@ public final class PartitionLog: Sendable {
     /// Calls `completion` once `flushedOffset` ≥ `offset` (at once if already so), or with the error that
     /// makes it impossible: a failed sync, truncation below `offset`, a full queue of waiters, closing.
     /// The broker answers acks=all (on one node) only from here: never before the fsync.
+    /// If no requested sync will reach `offset` (the scheduler refused one), a new sync is requested.
     public func whenFlushed(to offset: Int64, _ completion: @escaping FlushCompletion) {
-        locked { s in
+        let request: SyncRequest? = locked { s in
             if s.isClosed {
                 s.outbox.append(FlushNotification(completion: completion, result: .failure(.closed)))
-            } else if offset > s.logEndOffset {
+                return nil
+            }
+            guard offset <= s.logEndOffset else {
                 s.outbox.append(FlushNotification(completion: completion, result: .failure(
                     .offsetOutOfRange(offset: offset, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset))))
-            } else {
-                s.outbox += s.flush.wait(until: offset, completion: completion)
+                return nil
             }
+            let due = s.flush.wait(until: offset, completion: completion)
+            s.outbox += due
+            guard due.isEmpty, s.failure == nil, !s.hasPendingFlush(reaching: offset) else { return nil }
+            return s.requestFlush()
         }
+        if let request { issue(request) }
     }
 
     /// Returns once `flushedOffset` ≥ `offset`; throws what `whenFlushed` would report.

@@ -198,3 +198,36 @@ final class ConcurrentAppendTests: XCTestCase {
         XCTAssertEqual(reopened.logEndOffset, 400)
     }
 }
+
+/// A scheduler that refuses every request at once, as a full queue does, until told to sync.
+final class RefusingScheduler: SyncScheduling {
+    let refusing = Mutex(true)
+
+    func sync(_ file: any StorageFile, then completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+        if refusing.withLock({ $0 }) { return completion(.failure(.queueFull(limit: 1))) }
+        do { try file.sync() } catch { return completion(.failure((error as? StorageError) ?? .syncFailed(path: file.path, errno: -1))) }
+        completion(.success(()))
+    }
+}
+
+final class FlushRefusalTests: XCTestCase {
+    func testARefusedSyncFailsTheWaitRetryableAndALaterWaitRequestsAnotherSync() throws {
+        let fileSystem = SimulatedFileSystem()
+        try fileSystem.createDirectory("/d")
+        let scheduler = RefusingScheduler()
+        let log = try PartitionLog.open(directory: "/d/p-0-000102030405060708090a0b0c0d0e0f", fileSystem: fileSystem,
+                                        syncScheduler: scheduler, config: LogConfig(retentionMs: nil), nowMs: 0)
+        try log.appendAsLeader(TestBatches.make(records: 2), leaderEpoch: 0, nowMs: 0)  // its sync is refused
+        let first = Completions()
+        log.whenFlushed(to: 2, first.record)  // asks again: refused again
+        guard case .failure(.flushUnavailable(.queueFull))? = first.all.first else { return XCTFail("\(first.all)") }
+        XCTAssertNil(log.failure)  // refusal is back-pressure, not a disk failure
+
+        scheduler.refusing.withLock { $0 = false }
+        let second = Completions()
+        log.whenFlushed(to: 2, second.record)  // no append in between: the wait itself requests the sync
+        XCTAssertEqual(second.count, 1)
+        XCTAssertNoThrow(try second.all[0].get())
+        XCTAssertEqual(log.flushedOffset, 2)
+    }
+}
