@@ -25,7 +25,14 @@ extension LogState {
 
     /// The first batch whose last offset is at least `offset`, with its segment's index.
     func locate(offset: Int64) throws -> (Int, BatchLocation)? {
-        var index = max((segments.lastIndex { $0.baseOffset <= offset }) ?? 0, 0)
+        // Binary search for the last segment starting at or before `offset` (the first if none does).
+        var low = 0
+        var high = segments.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if segments[middle].baseOffset <= offset { low = middle + 1 } else { high = middle }
+        }
+        var index = max(low - 1, 0)
         while index < segments.count {
             if let location = try segments[index].locate(offset: offset) { return (index, location) }
             index += 1
