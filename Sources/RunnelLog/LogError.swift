@@ -8,6 +8,8 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBatches(String)
     /// One append must fit in one segment.
     case recordBatchTooLarge(sizeBytes: Int, segmentBytesMax: Int)
+    /// A leader append stamped with an epoch older than one the log already holds (a deposed leader).
+    case staleLeaderEpoch(epoch: Int32, latestEpoch: Int32)
     /// A follower append whose offsets do not continue the log.
     case unexpectedAppendOffset(expectedAtLeast: Int64, got: Int64)
     /// A disk error (including a failed fsync). The log accepts nothing more; never retried.
@@ -24,6 +26,7 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .offsetOutOfRange(let o, let start, let end): return "offset \(o) outside [\(start), \(end)]"
         case .invalidBatches(let why): return "invalid record batches: \(why)"
         case .recordBatchTooLarge(let size, let max): return "append of \(size) bytes exceeds segment size \(max)"
+        case .staleLeaderEpoch(let epoch, let latest): return "leader epoch \(epoch) is older than the log's \(latest)"
         case .unexpectedAppendOffset(let expected, let got): return "append at offset \(got), expected at least \(expected)"
         case .storage(let e): return "log storage failed: \(e)"
         case .flushUnavailable(let e): return "flush unavailable: \(e)"

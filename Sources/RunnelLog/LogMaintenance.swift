@@ -18,11 +18,12 @@ extension LogState {
             segments.removeLast()
             try removeFiles(of: last)
         }
+        // Later segments go durably first: a crash must never keep them after a shortened predecessor,
+        // which would leave a hole recovery takes for a legitimate gap.
+        try fileSystem.syncDirectory(directory)
         let activeIndex = segments.count - 1
-        unsyncedRolled.removeAll { $0 == segments[activeIndex].baseOffset }
         try segments[activeIndex].truncate(to: offset)
         try segments[activeIndex].log.sync()
-        try fileSystem.syncDirectory(directory)
         try writeRecoveryPointIfChanged()
         outbox += flush.truncate(to: logEndOffset)
         highWatermark = min(highWatermark, logEndOffset)

@@ -14,8 +14,17 @@ public final class LogManager: Sendable {
         self.fileSystem = fileSystem
         self.syncScheduler = syncScheduler
         do {
-            try fileSystem.createDirectory(dataDirectory)
-            try fileSystem.syncDirectory(Path.parent(of: dataDirectory))
+            if !fileSystem.directoryExists(dataDirectory) {
+                // New directories, possibly several levels: each name is durable once its parent is synced.
+                var missing: [String] = []
+                var cursor = dataDirectory
+                while !fileSystem.directoryExists(cursor) && cursor != "/" && cursor != "." && missing.count < 64 {
+                    missing.append(cursor)
+                    cursor = Path.parent(of: cursor)
+                }
+                try fileSystem.createDirectory(dataDirectory)
+                for directory in missing.reversed() { try fileSystem.syncDirectory(Path.parent(of: directory)) }
+            }
         } catch let error as StorageError {
             throw .storage(error)
         } catch {
@@ -46,15 +55,12 @@ public final class LogManager: Sendable {
     }
 
     /// The open log of `partition`, opening or creating it if needed (a new directory is made durable).
+    /// Opening happens under the manager's lock so that two callers never recover the same files at once.
     public func openOrCreate(_ partition: PartitionDirectory, config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
-        if let log = log(for: partition) { return log }
-        let log = try PartitionLog.open(directory: Path.join(dataDirectory, partition.name), fileSystem: fileSystem,
-                                        syncScheduler: syncScheduler, config: config, nowMs: nowMs)
-        return logs.withLock { open in
-            if let existing = open[partition] {  // another caller won the race
-                log.close()
-                return existing
-            }
+        try logs.withLock { open throws(LogError) -> PartitionLog in
+            if let existing = open[partition] { return existing }
+            let log = try PartitionLog.open(directory: Path.join(dataDirectory, partition.name), fileSystem: fileSystem,
+                                            syncScheduler: syncScheduler, config: config, nowMs: nowMs)
             open[partition] = log
             return log
         }

@@ -25,7 +25,14 @@ extension LogState {
 
     /// The first batch whose last offset is at least `offset`, with its segment's index.
     func locate(offset: Int64) throws -> (Int, BatchLocation)? {
-        var index = max((segments.lastIndex { $0.baseOffset <= offset }) ?? 0, 0)
+        // Binary search for the last segment starting at or before `offset` (the first if none does).
+        var low = 0
+        var high = segments.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if segments[middle].baseOffset <= offset { low = middle + 1 } else { high = middle }
+        }
+        var index = max(low - 1, 0)
         while index < segments.count {
             if let location = try segments[index].locate(offset: offset) { return (index, location) }
             index += 1
@@ -34,7 +41,7 @@ extension LogState {
     }
 
     /// The first batch at or after the log start offset whose max timestamp is at least `timestamp`.
-    func batch(forTimestamp timestamp: Int64) throws -> TimestampedBatch? {
+    func offsetForTimestamp(_ timestamp: Int64) throws -> TimestampedBatch? {
         for segment in segments where segment.nextOffset > logStartOffset {
             if let location = try segment.locate(timestamp: timestamp, atOrAfterOffset: logStartOffset) {
                 return TimestampedBatch(location.header)
@@ -44,7 +51,7 @@ extension LogState {
     }
 
     /// The batch holding the largest timestamp (the first such batch on ties).
-    func batchWithMaxTimestamp() throws -> TimestampedBatch? {
+    func offsetForMaxTimestamp() throws -> TimestampedBatch? {
         var best: LogSegment?
         for segment in segments where segment.nextOffset > logStartOffset && segment.maxTimestamp > (best?.maxTimestamp ?? -1) {
             best = segment

@@ -83,14 +83,13 @@ extension LogState {
         state.highWatermark = min(max(checkpointedHighWatermark, state.logStartOffset), state.logEndOffset)
         state.flush = FlushTracker(flushedOffset: state.logEndOffset, waitersMax: config.flushWaitersMax)
 
-        // The epoch cache: the checkpoint plus epochs found in scanned segments, or all segments if the
-        // checkpoint is missing or corrupt; then cut to the recovered range.
+        // The epoch cache: the checkpoint cut to the recovered data, plus epochs found in scanned segments
+        // (all segments if the checkpoint is missing or corrupt).
+        _ = state.epochs.truncateFromEnd(endOffset: state.logEndOffset)
         let epochSources = checkpointedEpochs == nil ? state.segments : state.segments.filter { scanned.contains($0.baseOffset) }
         for segment in epochSources {
-            try segment.forEachBatch { header in
-                if header.partitionLeaderEpoch > (state.epochs.latest?.epoch ?? -1) {
-                    _ = state.epochs.assign(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset)
-                }
+            for start in try segment.epochStarts() where start.epoch > (state.epochs.latest?.epoch ?? -1) {
+                _ = state.epochs.assign(epoch: start.epoch, startOffset: start.startOffset)
             }
         }
         _ = state.epochs.truncateFromEnd(endOffset: state.logEndOffset)

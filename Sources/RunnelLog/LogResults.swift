@@ -22,6 +22,13 @@ public struct LogOffsets: Equatable, Sendable {
     /// The durable log end offset: everything below it is synced.
     public let flushedOffset: Int64
     public let logEndOffset: Int64
+
+    public init(logStartOffset: Int64, highWatermark: Int64, flushedOffset: Int64, logEndOffset: Int64) {
+        self.logStartOffset = logStartOffset
+        self.highWatermark = highWatermark
+        self.flushedOffset = flushedOffset
+        self.logEndOffset = logEndOffset
+    }
 }
 
 /// A batch found by a timestamp lookup; the broker decodes it to find the exact record.
@@ -29,6 +36,12 @@ public struct TimestampedBatch: Equatable, Sendable {
     public let baseOffset: Int64
     public let lastOffset: Int64
     public let maxTimestamp: Int64
+
+    public init(baseOffset: Int64, lastOffset: Int64, maxTimestamp: Int64) {
+        self.baseOffset = baseOffset
+        self.lastOffset = lastOffset
+        self.maxTimestamp = maxTimestamp
+    }
 }
 
 /// Whole batches as bytes in a segment file, for zero-copy transfer (sendfile). A segment deleted by

@@ -8,8 +8,6 @@ struct PendingFlush {
     var remaining: Int
     /// Truncation bumps the log's generation; a sync requested before it proves nothing after it.
     var generation: UInt64
-    /// Rolled segments this sync makes durable whole.
-    var coveredSegments: [Int64]
     var refusal: StorageError?
 }
 
@@ -40,8 +38,6 @@ struct LogState {
     var highWatermark: Int64
     var epochs: LeaderEpochCache
     var flush: FlushTracker
-    /// Rolled segments not yet known synced, oldest first.
-    var unsyncedRolled: [Int64] = []
     var pendingFlushes: [UInt64: PendingFlush] = [:]
     var nextFlushID: UInt64 = 0
     var generation: UInt64 = 0
@@ -58,7 +54,8 @@ struct LogState {
     var active: LogSegment { segments[segments.count - 1] }
     var logEndOffset: Int64 { active.nextOffset }
     /// The base offset of the first segment not known synced whole: recovery trusts what lies before it.
-    var recoveryPoint: Int64 { unsyncedRolled.first ?? active.baseOffset }
+    /// Rolling syncs the old segment, so only the active one is ever in doubt.
+    var recoveryPoint: Int64 { active.baseOffset }
 
     var offsets: LogOffsets {
         LogOffsets(logStartOffset: logStartOffset, highWatermark: highWatermark,
@@ -104,6 +101,9 @@ struct LogState {
         switch assignment {
         case .leader(let epoch, let logAppendTimeMs):
             precondition(epoch >= 0)
+            if let latest = epochs.latest?.epoch, epoch < latest {
+                throw LogError.staleLeaderEpoch(epoch: epoch, latestEpoch: latest)
+            }
             do {
                 _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
                                                           logAppendTimeMs: logAppendTimeMs)
@@ -176,8 +176,9 @@ struct LogState {
         return nowMs - segment.rollReferenceMs > config.segmentMs
     }
 
-    /// Makes a new active segment at `baseOffset`. The old one is sealed and synced with the next flush;
-    /// an empty old one is removed instead.
+    /// Makes a new active segment at `baseOffset`. The old one is sealed and synced first, so no crash can
+    /// keep the new segment's bytes yet lose the old one's tail (a hole recovery could not see); an empty
+    /// old one is removed instead. One fsync per roll, on the appending thread.
     mutating func roll(at baseOffset: Int64, nowMs: Int64) throws {
         precondition(baseOffset >= logEndOffset)
         if active.isEmpty {
@@ -185,7 +186,7 @@ struct LogState {
             try removeFiles(of: old)
         } else {
             try segments[segments.count - 1].seal()
-            unsyncedRolled.append(active.baseOffset)
+            for file in active.files { try file.sync() }
         }
         segments.append(try LogSegment.create(in: directory, baseOffset: baseOffset, fileSystem: fileSystem,
                                               indexIntervalBytes: config.indexIntervalBytes, nowMs: nowMs))
@@ -193,88 +194,10 @@ struct LogState {
         logStartOffset = max(logStartOffset, segments[0].baseOffset)
     }
 
-    // MARK: Flushing
-
-    mutating func requestFlush() -> SyncRequest {
-        let id = nextFlushID
-        nextFlushID += 1
-        var files: [any StorageFile] = [active.log]
-        for base in unsyncedRolled {
-            guard let segment = segments.first(where: { $0.baseOffset == base }) else { continue }
-            files += segment.files
-        }
-        pendingFlushes[id] = PendingFlush(targetOffset: logEndOffset, remaining: files.count, generation: generation,
-                                          coveredSegments: unsyncedRolled)
-        return SyncRequest(id: id, files: files)
-    }
-
-    mutating func completeSync(id: UInt64, result: Result<Void, StorageError>) {
-        guard var pending = pendingFlushes[id] else { return }
-        if case .failure(let error) = result {
-            switch error {
-            case .queueFull, .schedulerStopped: pending.refusal = error
-            default: fail(error)
-            }
-        }
-        pending.remaining -= 1
-        if pending.remaining > 0 {
-            pendingFlushes[id] = pending
-            return
-        }
-        pendingFlushes[id] = nil
-        if failure == nil && pending.generation == generation {
-            if let refusal = pending.refusal {
-                outbox += flush.refuse(refusal)
-            } else {
-                outbox += flush.advance(to: pending.targetOffset)
-                unsyncedRolled.removeAll { pending.coveredSegments.contains($0) }
-            }
-        }
-        closeRetiredFilesIfIdle()
-    }
-
-    mutating func closeRetiredFilesIfIdle() {
-        guard pendingFlushes.isEmpty else { return }
-        for file in retiredFiles { file.close() }
-        retiredFiles = []
-    }
-
-    // MARK: High watermark and checkpoints
-
-    mutating func updateHighWatermark(_ offset: Int64) {
-        precondition(offset <= flush.flushedOffset, "high watermark \(offset) beyond the durable log end offset \(flush.flushedOffset)")
-        precondition(offset >= highWatermark, "high watermark moved back from \(highWatermark) to \(offset)")
-        highWatermark = offset
-    }
-
-    mutating func writeCheckpoints() throws {
-        if checkpointedHighWatermark != highWatermark {
-            try writeOffsetCheckpoint(CheckpointFile.highWatermark, highWatermark)
-            checkpointedHighWatermark = highWatermark
-        }
-        try writeRecoveryPointIfChanged()
-    }
-
-    mutating func writeRecoveryPointIfChanged() throws {
-        if checkpointedRecoveryPoint != recoveryPoint {
-            try writeOffsetCheckpoint(CheckpointFile.recoveryPoint, recoveryPoint)
-            checkpointedRecoveryPoint = recoveryPoint
-        }
-    }
-
-    func writeOffsetCheckpoint(_ name: String, _ offset: Int64) throws {
-        try fileSystem.writeAtomically(CheckpointFile.encode(offset: offset), to: path(name))
-    }
-
-    func writeEpochCheckpoint() throws {
-        try fileSystem.writeAtomically(CheckpointFile.encode(epochs: epochs.entries), to: path(CheckpointFile.leaderEpochs))
-    }
-
     // MARK: Removing segments
 
     /// Deletes a segment's files; its handles close once no requested sync can name them.
     mutating func removeFiles(of segment: LogSegment) throws {
-        unsyncedRolled.removeAll { $0 == segment.baseOffset }
         retiredFiles += segment.files
         closeRetiredFilesIfIdle()
         for path in [SegmentFileNames.logPath(directory, segment.baseOffset),

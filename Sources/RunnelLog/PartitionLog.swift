@@ -97,17 +97,24 @@ public final class PartitionLog: Sendable {
     /// Calls `completion` once `flushedOffset` ≥ `offset` (at once if already so), or with the error that
     /// makes it impossible: a failed sync, truncation below `offset`, a full queue of waiters, closing.
     /// The broker answers acks=all (on one node) only from here: never before the fsync.
+    /// If no requested sync will reach `offset` (the scheduler refused one), a new sync is requested.
     public func whenFlushed(to offset: Int64, _ completion: @escaping FlushCompletion) {
-        locked { s in
+        let request: SyncRequest? = locked { s in
             if s.isClosed {
                 s.outbox.append(FlushNotification(completion: completion, result: .failure(.closed)))
-            } else if offset > s.logEndOffset {
+                return nil
+            }
+            guard offset <= s.logEndOffset else {
                 s.outbox.append(FlushNotification(completion: completion, result: .failure(
                     .offsetOutOfRange(offset: offset, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset))))
-            } else {
-                s.outbox += s.flush.wait(until: offset, completion: completion)
+                return nil
             }
+            let due = s.flush.wait(until: offset, completion: completion)
+            s.outbox += due
+            guard due.isEmpty, s.failure == nil, !s.hasPendingFlush(reaching: offset) else { return nil }
+            return s.requestFlush()
         }
+        if let request { issue(request) }
     }
 
     /// Returns once `flushedOffset` ≥ `offset`; throws what `whenFlushed` would report.
@@ -164,13 +171,13 @@ public final class PartitionLog: Sendable {
 
     /// The first batch (at or after the log start offset) whose max timestamp is ≥ `timestamp`; nil when
     /// every batch is older. The broker decodes it to find the exact record.
-    public func batch(forTimestamp timestamp: Int64) throws(LogError) -> TimestampedBatch? {
-        try locked { s throws(LogError) in try s.guarded { s in try s.batch(forTimestamp: timestamp) } }
+    public func offsetForTimestamp(_ timestamp: Int64) throws(LogError) -> TimestampedBatch? {
+        try locked { s throws(LogError) in try s.guarded { s in try s.offsetForTimestamp(timestamp) } }
     }
 
     /// The batch holding the log's largest timestamp (ListOffsets' MAX_TIMESTAMP); nil without timestamps.
-    public func batchWithMaxTimestamp() throws(LogError) -> TimestampedBatch? {
-        try locked { s throws(LogError) in try s.guarded { s in try s.batchWithMaxTimestamp() } }
+    public func offsetForMaxTimestamp() throws(LogError) -> TimestampedBatch? {
+        try locked { s throws(LogError) in try s.guarded { s in try s.offsetForMaxTimestamp() } }
     }
 
     // MARK: Leader epochs
