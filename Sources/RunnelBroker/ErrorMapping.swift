@@ -25,6 +25,7 @@ extension LogError {
         case .offsetOutOfRange: return .offsetOutOfRange
         case .invalidBatches: return .corruptMessage
         case .recordBatchTooLarge: return .recordListTooLarge
+        case .staleLeaderEpoch: return .fencedLeaderEpoch
         case .unexpectedAppendOffset: return .unknownServerError
         case .storage, .flushUnavailable: return .kafkaStorageError
         case .truncated: return .notLeaderOrFollower

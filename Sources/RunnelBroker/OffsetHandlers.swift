@@ -48,13 +48,13 @@ extension Broker {
             // read_committed sees up to the last stable offset, which is the high watermark without transactions.
             return (offsets.highWatermark, -1, partition.leaderEpoch)
         case Self.maxTimestamp:
-            guard let batch = try partition.log.batchWithMaxTimestamp(), batch.baseOffset < offsets.highWatermark else { return (-1, -1, -1) }
+            guard let batch = try partition.log.offsetForMaxTimestamp(), batch.baseOffset < offsets.highWatermark else { return (-1, -1, -1) }
             return try findRecord(in: partition, batch: batch, highWatermark: offsets.highWatermark) { records in
                 records.max { $0.timestampMs < $1.timestampMs }  // the first record with the largest timestamp
             }
         default:
             guard timestamp >= 0 else { throw BrokerError(.invalidRequest, "unknown special timestamp \(timestamp)") }
-            guard let batch = try partition.log.batch(forTimestamp: timestamp), batch.baseOffset < offsets.highWatermark else { return (-1, -1, -1) }
+            guard let batch = try partition.log.offsetForTimestamp(timestamp), batch.baseOffset < offsets.highWatermark else { return (-1, -1, -1) }
             return try findRecord(in: partition, batch: batch, highWatermark: offsets.highWatermark) { records in
                 records.first { $0.timestampMs >= timestamp }
             }

@@ -78,11 +78,7 @@ final class Partition: Sendable {
             }
             return (s.leaderEpoch, s.settings.logAppendTime)
         }
-        var batches = records
-        if logAppendTime {
-            _ = try RecordBatchStamping.assignOffsets(in: &batches, baseOffset: 0, partitionLeaderEpoch: epoch, logAppendTimeMs: nowMs)
-        }
-        let info = try log.appendAsLeader(batches, leaderEpoch: epoch, nowMs: nowMs)
+        let info = try log.appendAsLeader(records, leaderEpoch: epoch, logAppendTimeMs: logAppendTime ? nowMs : nil, nowMs: nowMs)
         log.whenFlushed(to: info.lastOffset + 1) { [self] _ in advanceHighWatermark() }
         wakeWatchers()  // followers fetch up to the log end offset
         return info
