@@ -53,7 +53,7 @@ let package = Package(
                 "RunnelWire", "RunnelRecords", "RunnelLog", "RunnelMetadata", "RunnelStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .target(

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import RunnelLog
@@ -26,14 +27,17 @@ public final class Broker: Sendable {
     let partitions: PartitionRegistry
     let fetchSessions: FetchSessionCache
     let logger: Logger
+    let metrics: BrokerMetrics
     let nowMs: @Sendable () -> Int64
     private let negotiated = Mutex<Set<String>>([])
 
     /// Opens the data directory (refusing one of another node or cluster), recovers every partition log
     /// and registers this broker's endpoints in the metadata.
     public init(settings: BrokerSettings, fileSystem: any FileSystem, syncScheduler: any SyncScheduling,
-                logger: Logger, nowMs: @escaping @Sendable () -> Int64) async throws {
+                logger: Logger, metricsFactory: MetricsFactory = NOOPMetricsHandler.instance,
+                nowMs: @escaping @Sendable () -> Int64) async throws {
         self.settings = settings
+        metrics = BrokerMetrics(factory: metricsFactory)
         self.logger = logger
         self.nowMs = nowMs
         var generator = SystemRandomNumberGenerator()
@@ -47,7 +51,7 @@ public final class Broker: Sendable {
         controller = Controller(defaultPartitions: settings.defaultPartitions, defaultReplicationFactor: settings.defaultReplicationFactor)
         let logs = try LogManager(dataDirectory: settings.dataDirectory, fileSystem: fileSystem, syncScheduler: syncScheduler)
         partitions = PartitionRegistry(logs: logs, nodeID: settings.nodeID, topicDefaults: settings.topicDefaults,
-                                       waitersMax: settings.waitersMax, nowMs: nowMs)
+                                       waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
         fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
 
         let registration = BrokerRegistration(id: settings.nodeID, directoryID: identity.directoryID, endpoints: settings.advertisedEndpoints)

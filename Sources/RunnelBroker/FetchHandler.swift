@@ -91,6 +91,7 @@ extension Broker {
             }
             fetchSessions.store(current)
         }
+        for (tp, data) in results { metrics.recordFetch(topic: tp.topic, bytes: data.records?.readableBytes ?? 0) }
         var byTopic: [String: [PartitionData]] = [:]
         var topicOrder: [String] = []
         for (tp, data) in results {

@@ -24,15 +24,17 @@ final class Partition: Sendable {
     let nodeID: BrokerID
     let log: PartitionLog
     let waitersMax: Int
+    let metrics: BrokerMetrics
     private let state: Mutex<State>
 
     init(topicPartition: TopicPartition, topicID: TopicID, nodeID: BrokerID, log: PartitionLog,
-         metadata: MetadataImage.Partition, settings: TopicSettings, waitersMax: Int) {
+         metadata: MetadataImage.Partition, settings: TopicSettings, waitersMax: Int, metrics: BrokerMetrics) {
         self.topicPartition = topicPartition
         self.topicID = topicID
         self.nodeID = nodeID
         self.log = log
         self.waitersMax = waitersMax
+        self.metrics = metrics
         state = Mutex(State(leader: metadata.leader, leaderEpoch: metadata.leaderEpoch, replicas: metadata.replicas,
                             isr: metadata.isr, settings: settings))
     }
@@ -80,6 +82,7 @@ final class Partition: Sendable {
         }
         let info = try log.appendAsLeader(records, leaderEpoch: epoch, logAppendTimeMs: logAppendTime ? nowMs : nil, nowMs: nowMs)
         log.whenFlushed(to: info.lastOffset + 1) { [self] _ in advanceHighWatermark() }
+        metrics.recordOffsets(topicPartition, logEndOffset: info.logEndOffset, highWatermark: log.highWatermark)
         wakeWatchers()  // followers fetch up to the log end offset
         return info
     }
@@ -93,6 +96,7 @@ final class Partition: Sendable {
             let durable = log.flushedOffset
             guard durable > log.highWatermark else { return [] }
             log.updateHighWatermark(durable)
+            metrics.recordOffsets(topicPartition, logEndOffset: log.logEndOffset, highWatermark: durable)
             return s.watchers.takeAll()
         }
         wakeups.forEach { $0.fire() }

@@ -16,8 +16,11 @@ final class PartitionRegistry: Sendable {
     private let topicDefaults: [String: String]
     private let waitersMax: Int
     private let nowMs: @Sendable () -> Int64
+    private let metrics: BrokerMetrics
 
-    init(logs: LogManager, nodeID: BrokerID, topicDefaults: [String: String], waitersMax: Int, nowMs: @escaping @Sendable () -> Int64) {
+    init(logs: LogManager, nodeID: BrokerID, topicDefaults: [String: String], waitersMax: Int, metrics: BrokerMetrics,
+         nowMs: @escaping @Sendable () -> Int64) {
+        self.metrics = metrics
         self.logs = logs
         self.nodeID = nodeID
         self.topicDefaults = topicDefaults
@@ -62,7 +65,7 @@ final class PartitionRegistry: Sendable {
                     let directory = PartitionDirectory(topic: topic.name, partition: index, topicID: TopicUUID(high: topic.id.high, low: topic.id.low))
                     let log = try logs.openOrCreate(directory, config: Self.logConfig(settings), nowMs: nowMs())
                     let partition = Partition(topicPartition: tp, topicID: topic.id, nodeID: nodeID, log: log,
-                                              metadata: metadata, settings: settings, waitersMax: waitersMax)
+                                              metadata: metadata, settings: settings, waitersMax: waitersMax, metrics: metrics)
                     try partition.update(metadata: metadata, settings: settings)
                     s.partitions[tp] = partition
                 }

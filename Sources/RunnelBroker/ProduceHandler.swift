@@ -45,6 +45,7 @@ extension Broker {
                     appended.append((topicIndex, entry, acks == -1 ? (partition, info.lastOffset + 1) : nil))
                 } catch {
                     let (code, message) = errorCodeAndMessage(error)
+                    metrics.produceErrors.increment()
                     entry.errorCode = code.rawValue
                     if context.version >= 8 { entry.errorMessage = message }
                     appended.append((topicIndex, entry, nil))
@@ -88,7 +89,9 @@ extension Broker {
         if acks == -1 && snapshot.isr.count < snapshot.settings.minInsyncReplicas {
             throw BrokerError(.notEnoughReplicas, "The ISR of \(tp) has \(snapshot.isr.count) members, fewer than min.insync.replicas=\(snapshot.settings.minInsyncReplicas)")
         }
-        return (partition, try partition.appendAsLeader(records, nowMs: nowMs()))
+        let info = try partition.appendAsLeader(records, nowMs: nowMs())
+        metrics.recordAppend(tp, bytes: records.readableBytes, records: headers.reduce(0) { $0 + Int($1.recordCount) })
+        return (partition, info)
     }
 
     /// Parks until the partition's high watermark reaches `offset`; nil on success, else the error to
