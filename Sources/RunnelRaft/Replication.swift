@@ -95,7 +95,8 @@ extension RaftNode {
                 guard role == .leader else { return }
                 broadcastAppend()
             } else if wasPaused {
-                sendAppend(to: message.from, evenIfEmpty: false)
+                // Even with nothing new to send, tell the follower the commit index it may have missed.
+                sendAppend(to: message.from, evenIfEmpty: true)
             }
             // Stream what remains, up to the inflight limit.
             var sends = 0
