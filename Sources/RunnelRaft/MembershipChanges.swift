@@ -82,7 +82,8 @@ extension RaftNode {
         if progress[target]?.match == log.lastIndex {
             send(to: target, .timeoutNow)
         } else {
-            sendAppend(to: target, evenIfEmpty: false)
+            // Even an empty append makes a lagging target answer, which starts its repair.
+            sendAppend(to: target, evenIfEmpty: true)
         }
     }
 }

@@ -11,4 +11,6 @@ final class ScenarioTests: XCTestCase {
     func testIsolatedLeaderProposalsAreNeverCommittedAndOverwritten() throws { try ScriptRunner.run("isolated-leader") }
     func testLaggingFollowerReceivesSnapshot() throws { try ScriptRunner.run("snapshot") }
     func testLeadershipTransfer() throws { try ScriptRunner.run("transfer") }
+    func testMembershipGrowsOneServerAtATime() throws { try ScriptRunner.run("membership") }
+    func testWipedVoterIsNotCountedUntilReaddedAsLearner() throws { try ScriptRunner.run("wiped-voter") }
 }
