@@ -50,7 +50,9 @@ public struct RaftNode: Sendable {
         precondition(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks > 0, "bad tick config")
         precondition(config.maxInflightAppends > 0 && config.maxEntriesPerAppend > 0, "bad limits")
         self.config = config
-        self.log = RaftLog(snapshot: state.snapshot, entries: state.entries, committed: state.hardState.commit)
+        // A write-ahead log may still hold entries the snapshot covers; they are not needed.
+        let entries = state.entries.filter { $0.index > state.snapshot.metadata.index }
+        self.log = RaftLog(snapshot: state.snapshot, entries: entries, committed: state.hardState.commit)
         self.term = state.hardState.term
         self.vote = state.hardState.vote
         precondition(log.lastTerm <= term, "persisted log has a term above the persisted term")
@@ -85,6 +87,15 @@ public struct RaftNode: Sendable {
 
     var selfVoter: Voter { Voter(id: config.id, directory: config.directory) }
 
+    /// A voter of the latest configuration campaigns; so does one whose removal is not yet committed, as
+    /// the cluster may still need it to elect a leader that commits the removal (Raft thesis §4.2.2). Its
+    /// own vote then does not count.
+    var canCampaign: Bool {
+        if isVoter { return true }
+        guard membershipIndex > log.committed else { return false }
+        return log.membership(atOrBelow: log.committed).0.voters.contains(selfVoter)
+    }
+
     // MARK: Clock
 
     public mutating func tick() {
@@ -97,7 +108,7 @@ public struct RaftNode: Sendable {
 
     private mutating func tickFollower() {
         electionElapsedTicks += 1
-        guard isVoter, electionElapsedTicks >= randomizedElectionTicks else { return }
+        guard electionElapsedTicks >= randomizedElectionTicks, canCampaign else { return }
         electionElapsedTicks = 0
         campaign(preVote: config.preVote, transfer: false)
     }
@@ -208,6 +219,12 @@ public struct RaftNode: Sendable {
             lastSoftState = softState
         }
         if hardState != lastHardState {
+            // What reaches the disk never goes back: terms and commit indexes only grow, one vote per term.
+            precondition(hardState.term >= lastHardState.term, "term went back")
+            precondition(
+                hardState.term > lastHardState.term || lastHardState.vote == nil || hardState.vote == lastHardState.vote,
+                "a second vote in term \(term)")
+            precondition(hardState.commit >= lastHardState.commit, "commit index went back")
             ready.hardState = hardState
             lastHardState = hardState
         }

@@ -224,7 +224,7 @@ public struct PersistentState: Hashable, Sendable {
     public var hardState: HardState
     /// The latest snapshot; a new cluster starts from one at index 0 holding the initial membership.
     public var snapshot: Snapshot
-    /// Entries after `snapshot.metadata.index`, contiguous.
+    /// Entries after `snapshot.metadata.index`, contiguous (earlier ones are ignored).
     public var entries: [Entry]
     public init(hardState: HardState = HardState(), snapshot: Snapshot, entries: [Entry] = []) {
         self.hardState = hardState

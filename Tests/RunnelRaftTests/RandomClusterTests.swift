@@ -79,18 +79,19 @@ struct RandomCluster {
     mutating func randomEvent() {
         let id = ids[rng.below(ids.count)]
         switch rng.below(100) {
-        case 0..<30: deliverRandomMessage()
-        case 30..<55: nodes[id]!.tick()
-        case 55..<75: processReady(id)
-        case 75..<85:
+        case 0..<45: for _ in 0..<3 { deliverRandomMessage() }
+        case 45..<57: nodes[id]!.tick()
+        case 57..<77: processReady(id)
+        case 77..<87:
             proposals += 1
-            _ = try? nodes[id]!.propose(Array("p\(proposals)".utf8))
-        case 85..<87: restart(id)
-        case 87..<89: randomPartition()
-        case 89..<91: groups = [:]
-        case 91..<93: randomMembershipChange(at: id)
-        case 93..<95: compact(id)
-        case 95..<97: _ = try? nodes[id]!.transferLeadership(to: ids[rng.below(ids.count)])
+            let target = ids.filter { nodes[$0]!.role == .leader }.last ?? id
+            _ = try? nodes[target]!.propose(Array("p\(proposals)".utf8))
+        case 87..<88: restart(id)
+        case 88..<90: randomPartition()
+        case 90..<93: groups = [:]
+        case 93..<95: randomMembershipChange(at: id)
+        case 95..<97: compact(id)
+        case 97..<98: _ = try? nodes[id]!.transferLeadership(to: ids[rng.below(ids.count)])
         default: nodes[id]!.campaign()
         }
         checkLeaders()
