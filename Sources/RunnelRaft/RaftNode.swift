@@ -36,16 +36,22 @@ public struct RaftNode: Sendable {
 
     /// Messages produced since the last `ready()`, bounded by `outboxMax`.
     var outbox: [Message] = []
+    /// Messages discarded because the outbox was full (the driver stopped taking Ready). Raft tolerates
+    /// lost messages, so this is back-pressure rather than an error.
+    public internal(set) var messagesDropped: UInt64 = 0
     var lastHardState: HardState
     var lastSoftState: SoftState
     var readyOutstanding = false
 
     /// Bounds one Ready's messages; a leader sends at most a few per member per event, so reaching this
-    /// means the driver stopped calling `ready()`.
+    /// means the driver stopped calling `ready()`. Beyond it messages are dropped, as a network would.
     static let outboxMax = 1 << 16
     /// Committed entries handed to the driver in one Ready.
     static let applyBatchMax = 1024
 
+    /// Restarts a node from what its write-ahead log holds. It comes back as a follower; entries after the
+    /// snapshot up to the persisted commit index are handed out again to apply, so the driver restores its
+    /// state machine from `state.snapshot` first.
     public init(config: RaftConfig, state: PersistentState) {
         precondition(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks > 0, "bad tick config")
         precondition(config.maxInflightAppends > 0 && config.maxEntriesPerAppend > 0, "bad limits")
@@ -196,7 +202,10 @@ public struct RaftNode: Sendable {
 
     mutating func send(to: NodeID, term messageTerm: Term? = nil, _ kind: MessageKind) {
         precondition(to != config.id, "a node never messages itself")
-        precondition(outbox.count < RaftNode.outboxMax, "outbox full: the driver stopped taking Ready")
+        guard outbox.count < RaftNode.outboxMax else {
+            messagesDropped += 1
+            return
+        }
         outbox.append(
             Message(from: config.id, fromDirectory: config.directory, to: to, term: messageTerm ?? term, kind: kind))
     }
@@ -249,7 +258,8 @@ public struct RaftNode: Sendable {
     // MARK: Compaction
 
     /// Takes a snapshot of the application's state through `index` (already applied) and drops the log
-    /// before it. The driver persists the returned snapshot, then may drop its own copies of those entries.
+    /// through it. The driver persists the returned snapshot, then may drop its own copies of the entries
+    /// at or below `index` (later ones stay).
     public mutating func compact(through index: LogIndex, snapshotData: [UInt8]) throws(CompactionError) -> Snapshot {
         guard index > log.snapshotIndex else { throw .alreadyCompacted }
         guard index <= log.applied, index <= log.stableIndex else { throw .notApplied }

@@ -182,8 +182,9 @@ public struct SoftState: Hashable, Sendable {
 }
 
 /// Everything the driver must do, in this order:
-/// 1. persist `snapshot` (if any), then `entries` (an entry whose index is at or below the last persisted
-///    index replaces that entry and every later one), then `hardState` (if any) — and fsync;
+/// 1. persist `snapshot` (if any; it replaces the whole persisted log), then `entries` (an entry whose
+///    index is at or below the last persisted index replaces that entry and every later one), then
+///    `hardState` (if any) — and fsync;
 /// 2. only then send `messages`;
 /// 3. apply `snapshot` (if any) and then `committedEntries` to the state machine;
 /// 4. call `advance(_:)` with this value.
