@@ -13,4 +13,5 @@ final class ScenarioTests: XCTestCase {
     func testLeadershipTransfer() throws { try ScriptRunner.run("transfer") }
     func testMembershipGrowsOneServerAtATime() throws { try ScriptRunner.run("membership") }
     func testWipedVoterIsNotCountedUntilReaddedAsLearner() throws { try ScriptRunner.run("wiped-voter") }
+    func testRestartLosesOnlyUnpersistedStateAndNeverVotesTwice() throws { try ScriptRunner.run("restart") }
 }
