@@ -59,6 +59,7 @@ public struct RaftNode: Sendable {
         // A write-ahead log may still hold entries the snapshot covers; they are not needed.
         let entries = state.entries.filter { $0.index > state.snapshot.metadata.index }
         self.log = RaftLog(snapshot: state.snapshot, entries: entries, committed: state.hardState.commit)
+        self.log.checksTermOrder = config.faults == .none
         self.term = state.hardState.term
         self.vote = state.hardState.vote
         precondition(log.lastTerm <= term, "persisted log has a term above the persisted term")

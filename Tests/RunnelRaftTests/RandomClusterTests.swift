@@ -68,6 +68,8 @@ struct RandomCluster {
         for member in all {
             let config = RaftConfig(
                 id: member.id, directory: member.directory, electionTicks: 10, heartbeatTicks: 2,
+                // Every third seed runs without pre-vote and every fourth without check-quorum.
+                preVote: seed % 3 != 0, checkQuorum: seed % 4 != 0,
                 maxInflightAppends: 4, maxEntriesPerAppend: 3, seed: seed, faults: faults)
             configs[member.id] = config
             disks[member.id] = .bootstrap(voters: voters, learners: learners)
