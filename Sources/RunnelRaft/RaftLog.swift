@@ -51,12 +51,19 @@ struct RaftLog: Sendable {
 
     func matchTerm(_ index: LogIndex, _ term: Term) -> Bool { self.term(at: index) == term }
 
-    /// Entries from `start` on, at most `countMax`; nil when `start` was compacted away.
-    func entries(from start: LogIndex, countMax: Int) -> [Entry]? {
+    /// Entries from `start` on, at most `countMax` and, beyond the first, `bytesMax` of data; nil when
+    /// `start` was compacted away.
+    func entries(from start: LogIndex, countMax: Int, bytesMax: Int = Int.max) -> [Entry]? {
         guard start > snapshotIndex else { return nil }
         guard start <= lastIndex else { return [] }
         let lower = position(of: start)
-        let upper = min(entries.count, lower + countMax)
+        var upper = lower
+        var bytes = 0
+        while upper < entries.count && upper - lower < countMax {
+            bytes += entries[upper].data.count
+            if upper > lower && bytes > bytesMax { break }
+            upper += 1
+        }
         return Array(entries[lower..<upper])
     }
 

@@ -55,7 +55,8 @@ extension RaftNode {
         defer { progress[id] = pr }
         let prevIndex = pr.next.previous
         guard let prevTerm = log.term(at: prevIndex),
-            let entries = log.entries(from: pr.next, countMax: config.maxEntriesPerAppend)
+            let entries = log.entries(
+                from: pr.next, countMax: config.maxEntriesPerAppend, bytesMax: config.maxAppendBytes)
         else {
             // The follower needs entries we compacted: send the snapshot instead.
             pr.becomeSnapshot(log.snapshotIndex)

@@ -226,3 +226,29 @@ func append(from: UInt64, to: UInt64, term: UInt64, prev: (UInt64, UInt64), entr
         from: NodeID(from), fromDirectory: voter(from).directory, to: NodeID(to), term: Term(term),
         kind: .append(prevLogIndex: LogIndex(prev.0), prevLogTerm: Term(prev.1), entries: entries, commit: .zero))
 }
+
+final class AppendLimitTests: XCTestCase {
+    func testAppendCarriesAtMostTheByteLimitButAlwaysOneEntry() throws {
+        let config = RaftConfig(
+            id: NodeID(1), directory: voter(1).directory, preVote: false, checkQuorum: false, maxAppendBytes: 12)
+        var leader = RaftNode(config: config, state: .bootstrap(voters: [voter(1), voter(2)]))
+        leader.campaign()
+        leader.step(voteResponse(from: 2, to: 1, term: leader.term, granted: true))
+        XCTAssertEqual(leader.role, .leader)
+        _ = leader.drain()
+        // Follower 2 has not answered the probe yet, so these wait.
+        try leader.propose([UInt8](repeating: 1, count: 6))
+        try leader.propose([UInt8](repeating: 2, count: 6))
+        try leader.propose([UInt8](repeating: 3, count: 30))
+        XCTAssertTrue(leader.drain().messages.isEmpty)
+        leader.step(
+            Message(
+                from: NodeID(2), fromDirectory: voter(2).directory, to: NodeID(1), term: leader.term,
+                kind: .appendResponse(.accepted(matchIndex: LogIndex(1)))))
+        let sizes = leader.drain().messages.compactMap { message -> [Int]? in
+            guard case .append(_, _, let entries, _) = message.kind else { return nil }
+            return entries.map(\.data.count)
+        }
+        XCTAssertEqual(sizes, [[6, 6], [30]])
+    }
+}
