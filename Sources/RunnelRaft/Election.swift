@@ -20,7 +20,6 @@ extension RaftNode {
             becomeFollower(term: term.next, leader: nil)
             role = .candidate
             recordVote(for: config.id)
-            campaignIsTransfer = transfer
             requestTerm = term
         }
         votes[config.id] = true

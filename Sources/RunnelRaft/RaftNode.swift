@@ -22,8 +22,6 @@ public struct RaftNode: Sendable {
     var progress: [NodeID: Progress] = [:]
     /// Answers to this node's (pre-)vote request, only from voters answering from their configured directory.
     var votes: [NodeID: Bool] = [:]
-    /// The current campaign was requested by the leader through `timeoutNow`.
-    var campaignIsTransfer = false
 
     var electionElapsedTicks = 0
     var heartbeatElapsedTicks = 0
@@ -198,7 +196,6 @@ public struct RaftNode: Sendable {
         votes = [:]
         transferTarget = nil
         transferElapsedTicks = 0
-        campaignIsTransfer = false
     }
 
     // MARK: Messages out
