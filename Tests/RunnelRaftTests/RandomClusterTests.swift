@@ -18,7 +18,9 @@ final class RandomClusterTests: XCTestCase {
                     return
                 }
             }
+            cluster.checkLogs()
             cluster.healAndSettle()
+            cluster.checkLogs()
             if let violation = cluster.violation {
                 XCTFail("seed \(seed): \(violation)")
                 return
@@ -167,6 +169,36 @@ struct RandomCluster {
         disk.snapshot = snapshot
         disk.entries.removeAll { $0.index <= through }
         disks[id] = disk
+    }
+
+    /// Log matching: two logs holding an entry with the same index and term are identical up to it; and
+    /// every committed entry still in a log is the one applied at that index.
+    mutating func checkLogs() {
+        for (position, a) in ids.enumerated() {
+            let logA = nodes[a]!
+            for index in logA.firstIndex.rawValue..<(logA.lastIndex.rawValue + 1) {
+                guard let entry = logA.entry(at: LogIndex(index)) else { continue }
+                if entry.index <= logA.commitIndex, let applied = appliedEntries[entry.index], applied != entry {
+                    violation = "node \(a) holds \(entry) at committed index where \(applied) was applied"
+                }
+            }
+            for b in ids[(position + 1)...] {
+                let logB = nodes[b]!
+                let low = max(logA.firstIndex, logB.firstIndex).rawValue
+                let high = min(logA.lastIndex, logB.lastIndex).rawValue
+                guard low <= high else { continue }
+                var matchedAbove = false
+                for index in stride(from: high, through: low, by: -1) {
+                    let entryA = logA.entry(at: LogIndex(index))!
+                    let entryB = logB.entry(at: LogIndex(index))!
+                    if entryA.term == entryB.term { matchedAbove = true }
+                    if matchedAbove && entryA != entryB {
+                        violation = "log matching: nodes \(a) and \(b) differ at \(index) below a common entry"
+                        return
+                    }
+                }
+            }
+        }
     }
 
     /// Election safety: at most one leader per term, over the whole history.
