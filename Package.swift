@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "runnel", targets: ["runnel"]),
         .executable(name: "runnel-sim", targets: ["runnel-sim"]),
+        // For the libFuzzer package in Fuzz/.
+        .library(name: "RunnelWireForFuzzing", targets: ["RunnelWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -44,14 +46,14 @@ let package = Package(
             name: "RunnelLog",
             dependencies: ["RunnelStorage", "RunnelRecords", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
-        .target(name: "RunnelMetadata", dependencies: ["RunnelWire"], swiftSettings: strict),
+        .target(name: "RunnelMetadata", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .target(
             name: "RunnelBroker",
             dependencies: [
                 "RunnelWire", "RunnelRecords", "RunnelLog", "RunnelMetadata", "RunnelStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .target(
@@ -90,6 +92,7 @@ let package = Package(
         .executableTarget(name: "runnel-sim", dependencies: ["RunnelSimulation"], swiftSettings: strict),
 
         // Tests.
+        .testTarget(name: "RunnelMetadataTests", dependencies: ["RunnelMetadata", "RunnelStorage"], swiftSettings: strict),
         .testTarget(name: "RunnelStorageTests", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .testTarget(name: "RunnelRaftTests", dependencies: ["RunnelRaft"], resources: [.copy("testdata")], swiftSettings: strict),
         .testTarget(
@@ -100,8 +103,14 @@ let package = Package(
         .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords"], swiftSettings: strict),
         .testTarget(
             name: "RunnelBrokerTests",
-            dependencies: ["RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata",
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
-        .testTarget(name: "CompatibilityTests", dependencies: ["RunnelClient"], swiftSettings: strict),
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
     ]
 )

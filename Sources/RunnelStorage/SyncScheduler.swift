@@ -46,14 +46,18 @@ public final class FsyncScheduler: SyncScheduling {
     private let wake = NSCondition()
     private let waitersMax: Int
     private let onFailure: @Sendable (StorageError) -> Void
+    private let onPass: (@Sendable (_ durationNanoseconds: Int64, _ files: Int, _ waiters: Int) -> Void)?
     private let passes = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - waitersMax: the queue's limit; beyond it requests fail fast with `queueFull` (back-pressure).
     ///   - onFailure: called once, from the scheduler thread, when a sync fails.
-    public init(waitersMax: Int = 65_536, onFailure: @escaping @Sendable (StorageError) -> Void) {
+    ///   - onPass: told each pass's duration and size (for the fsync latency metric).
+    public init(waitersMax: Int = 65_536, onFailure: @escaping @Sendable (StorageError) -> Void,
+                onPass: (@Sendable (_ durationNanoseconds: Int64, _ files: Int, _ waiters: Int) -> Void)? = nil) {
         self.waitersMax = waitersMax
         self.onFailure = onFailure
+        self.onPass = onPass
         let thread = Thread { self.loop() }  // the scheduler lives as long as its thread
         thread.name = "runnel-fsync"
         thread.start()
@@ -106,7 +110,10 @@ public final class FsyncScheduler: SyncScheduling {
 
     private func complete(_ batch: SyncBatch) {
         let previous = state.withLock { $0.failure }
+        let started = ContinuousClock.now
         let result: Result<Void, StorageError> = previous.map { .failure($0) } ?? batch.run()
+        let elapsed = started.duration(to: .now).components
+        onPass?(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, batch.files.count, batch.waiters.count)
         if case .failure(let error) = result, previous == nil {
             state.withLock { $0.failure = error }
             onFailure(error)

@@ -1,0 +1,59 @@
+# Runnel — the two commands on a fresh Debian machine with the Swift toolchain:
+#   make run    starts one broker on localhost:9092 (the three-node lab's `make up` comes with the lab)
+#   make test   installs what the tests need, then runs unit, simulation and compatibility suites
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV ?= $(CURDIR)/.venv
+DATA_DIR ?= /tmp/runnel-data
+SEEDS ?= 100000
+FUZZ_RUNS ?= 1000000
+
+APT_PACKAGES := kcat librdkafka-dev libjemalloc-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+PIP_PACKAGES := confluent-kafka kafka-python aiokafka lz4 zstandard python-snappy
+
+.PHONY: deps build release run test sim fuzz clean
+
+# Installs only what is missing (Debian packages need root; a non-root user is told what to install).
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install (as root): apt-get install -y $$missing"; exit 1; fi; \
+	fi
+	@if [ ! -x $(VENV)/bin/python ] || ! $(VENV)/bin/python -c 'import confluent_kafka, kafka, aiokafka, lz4, zstandard, snappy' 2>/dev/null; then \
+	  echo "creating the test virtualenv in $(VENV)"; python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip && $(VENV)/bin/pip install -q $(PIP_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product runnel
+
+run: release
+	mkdir -p $(DATA_DIR)
+	.build/release/runnel serve --node-id 1 --data-dir $(DATA_DIR) --kafka-listener 0.0.0.0:9092 --advertised-kafka-listener localhost:9092 --metrics-listener 0.0.0.0:9644
+
+# Unit, simulation and compatibility suites, then 10^6 fuzz executions of the request decoder.
+# With CI=true a missing client or service is a failure.
+test: deps
+	$(SWIFT) build --build-tests
+	RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
+
+# A long sweep of the Raft simulator: seeds/s and violations.
+sim:
+	$(SWIFT) build -c release --product runnel-sim
+	.build/release/runnel-sim --seeds $(SEEDS)
+
+clean:
+	rm -rf .build
+
+# libFuzzer over the request decoder, seeded with the golden captures (FUZZ_RUNS executions).
+fuzz:
+	mkdir -p Fuzz/.build && ln -sfn $(CURDIR) Fuzz/.build/Runnel
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product RequestDecoderFuzzer
+	python3 tools/capture/split_frames.py Tests/RunnelWireTests/golden .build/fuzz-seeds
+	mkdir -p .build/fuzz-corpus
+	Fuzz/.build/release/RequestDecoderFuzzer -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 .build/fuzz-corpus .build/fuzz-seeds

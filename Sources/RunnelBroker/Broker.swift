@@ -1,0 +1,190 @@
+import CoreMetrics
+import Logging
+import NIOCore
+import RunnelLog
+import RunnelMetadata
+import RunnelStorage
+import RunnelWire
+import Synchronization
+
+/// What the shell does with a request's outcome.
+public enum BrokerReply: Sendable {
+    /// Send this response frame (header and body, without the size prefix).
+    case respond(ByteBuffer)
+    /// Send nothing (a produce with acks=0).
+    case noResponse
+    /// Close the connection (garbage, an unknown API, an unsupported version), as Kafka does.
+    case close(reason: String)
+}
+
+/// The broker's request handling: decode → ask the core → encode. Metadata changes go through the
+/// `MetadataLog` and take effect when applied; partition data goes through `PartitionRegistry`.
+public final class Broker: Sendable {
+    public let settings: BrokerSettings
+    public let identity: NodeIdentity
+    let metadata: any MetadataLog
+    let controller: Controller
+    let partitions: PartitionRegistry
+    let fetchSessions: FetchSessionCache
+    let logger: Logger
+    let metrics: BrokerMetrics
+    let nowMs: @Sendable () -> Int64
+    private let negotiated = Mutex<Set<String>>([])
+
+    /// Opens the data directory (refusing one of another node or cluster), recovers every partition log
+    /// and registers this broker's endpoints in the metadata.
+    public init(settings: BrokerSettings, fileSystem: any FileSystem, syncScheduler: any SyncScheduling,
+                logger: Logger, metricsFactory: MetricsFactory = NOOPMetricsHandler.instance,
+                nowMs: @escaping @Sendable () -> Int64) async throws {
+        self.settings = settings
+        metrics = BrokerMetrics(factory: metricsFactory)
+        self.logger = logger
+        self.nowMs = nowMs
+        var generator = SystemRandomNumberGenerator()
+        identity = try NodeIdentity.loadOrCreate(
+            fileSystem: fileSystem, directory: settings.dataDirectory, nodeID: settings.nodeID,
+            clusterID: settings.clusterID, using: &generator)
+        let metadataDirectory = Path.join(settings.dataDirectory, "__meta")
+        try fileSystem.createDirectory(metadataDirectory)
+        try fileSystem.syncDirectory(settings.dataDirectory)
+        metadata = try LocalMetadataLog(fileSystem: fileSystem, directory: metadataDirectory)
+        controller = Controller(defaultPartitions: settings.defaultPartitions, defaultReplicationFactor: settings.defaultReplicationFactor)
+        let logs = try LogManager(dataDirectory: settings.dataDirectory, fileSystem: fileSystem, syncScheduler: syncScheduler)
+        partitions = PartitionRegistry(logs: logs, nodeID: settings.nodeID, topicDefaults: settings.topicDefaults,
+                                       waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
+        fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
+
+        let registration = BrokerRegistration(id: settings.nodeID, directoryID: identity.directoryID, endpoints: settings.advertisedEndpoints)
+        _ = try await metadata.submit { image in
+            image.brokers[registration.id] == registration ? [] : [.registerBroker(registration)]
+        }
+        try partitions.reconcile(with: metadata.image)
+        metadata.observe { [partitions, logger] image, _ in
+            do { try partitions.reconcile(with: image) } catch {
+                logger.critical("applying metadata to the partition logs failed: \(error)")
+            }
+        }
+        logger.info("broker \(settings.nodeID) of cluster \(identity.clusterID) serving \(partitions.all.count) partitions from \(settings.dataDirectory)")
+    }
+
+    /// Brokers that can take replicas now: on one node, this one.
+    var liveBrokers: [BrokerID] { Array(metadata.image.brokers.keys) }
+
+    // MARK: Dispatch
+
+    /// Answers one request frame (without its size prefix).
+    public func handle(frame: ByteBuffer, listener: String, peer: String) async -> BrokerReply {
+        let decoded: DecodedRequest
+        do {
+            decoded = try RequestFrame.decode(payload: frame)
+        } catch {
+            return rejected(error, peer: peer)
+        }
+        let header = decoded.header
+        guard let served = ServedApis.byKey[header.apiKey], served.contains(header.apiVersion) else {
+            let reason = "\(header.apiKey) v\(header.apiVersion) is not served"
+            logger.warning("closing connection from \(peer): \(reason)")
+            return .close(reason: reason)
+        }
+        noteNegotiated(header)
+        let context = RequestContext(header: header, listener: listener, peer: peer)
+        let response: KafkaResponse?
+        switch decoded.request {
+        case .apiVersions(let request): response = .apiVersions(apiVersions(request, context))
+        case .metadata(let request): response = .metadata(await handleMetadata(request, context))
+        case .produce(let request):
+            guard let produced = await handleProduce(request, context) else { return .noResponse }
+            response = .produce(produced)
+        case .fetch(let request): response = .fetch(await handleFetch(request, context))
+        case .listOffsets(let request): response = .listOffsets(handleListOffsets(request, context))
+        case .findCoordinator(let request): response = .findCoordinator(handleFindCoordinator(request, context))
+        case .createTopics(let request): response = .createTopics(await handleCreateTopics(request, context))
+        case .deleteTopics(let request): response = .deleteTopics(await handleDeleteTopics(request, context))
+        case .createPartitions(let request): response = .createPartitions(await handleCreatePartitions(request, context))
+        case .deleteRecords(let request): response = .deleteRecords(handleDeleteRecords(request, context))
+        case .offsetForLeaderEpoch(let request): response = .offsetForLeaderEpoch(handleOffsetForLeaderEpoch(request, context))
+        case .describeConfigs(let request): response = .describeConfigs(handleDescribeConfigs(request, context))
+        case .alterConfigs(let request): response = .alterConfigs(await handleAlterConfigs(request, context))
+        case .incrementalAlterConfigs(let request): response = .incrementalAlterConfigs(await handleIncrementalAlterConfigs(request, context))
+        case .describeCluster(let request): response = .describeCluster(handleDescribeCluster(request, context))
+        default:
+            response = nil
+        }
+        guard let response else { return .close(reason: "\(header.apiKey) has no handler") }
+        return encode(response, header: header)
+    }
+
+    func encode(_ response: KafkaResponse, header: RequestHeader) -> BrokerReply {
+        var buffer = ByteBuffer()
+        do {
+            try ResponseFrame.encode(response, version: header.apiVersion, correlationId: header.correlationId, into: &buffer)
+        } catch {
+            logger.error("could not encode \(header.apiKey) v\(header.apiVersion) response: \(error)")
+            return .close(reason: "response encoding failed")
+        }
+        buffer.moveReaderIndex(forwardBy: 4)  // the shell writes the size prefix
+        return .respond(buffer)
+    }
+
+    /// A frame that could not be decoded: ApiVersions of a version we don't know gets error 35 in the v0
+    /// format with our ranges (clients then retry with one we know); anything else closes the connection.
+    func rejected(_ error: RequestFrameError, peer: String) -> BrokerReply {
+        if case .unsupportedVersion(.apiVersions, _, let correlationId) = error {
+            var response = ApiVersionsResponse()
+            response.errorCode = ErrorCode.unsupportedVersion.rawValue
+            response.apiKeys = ServedApis.apiVersionsList
+            return encode(.apiVersions(response), header: RequestHeader(apiKey: .apiVersions, apiVersion: 0, correlationId: correlationId, clientId: nil))
+        }
+        logger.warning("closing connection from \(peer): undecodable request: \(error)")
+        return .close(reason: "\(error)")
+    }
+
+    /// Logs each (client, API, version) once: which versions the clients negotiated.
+    private func noteNegotiated(_ header: RequestHeader) {
+        let key = "\(header.clientId ?? "-") \(header.apiKey) v\(header.apiVersion)"
+        if negotiated.withLock({ $0.insert(key).inserted }) { logger.info("negotiated: client \(key)") }
+    }
+
+    // MARK: Background work
+
+    /// Writes checkpoints and applies retention until cancelled.
+    public func runMaintenance() async {
+        var lastRetentionMs = nowMs()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(settings.checkpointIntervalMs))
+            for partition in partitions.all where !partition.isDeleted {
+                do { try partition.log.writeCheckpoints() } catch { logger.critical("checkpoint of \(partition.topicPartition) failed: \(error)") }
+            }
+            if nowMs() - lastRetentionMs >= settings.retentionCheckIntervalMs {
+                lastRetentionMs = nowMs()
+                applyRetention()
+            }
+        }
+    }
+
+    func applyRetention() {
+        for partition in partitions.all where !partition.isDeleted && partition.settings.cleanupPolicyDelete {
+            do {
+                let outcome = try partition.log.applyRetention(nowMs: nowMs())
+                if outcome.deletedSegments > 0 {
+                    logger.info("retention deleted \(outcome.deletedSegments) segments (\(outcome.deletedBytes) bytes) of \(partition.topicPartition); log start offset \(outcome.logStartOffset)")
+                }
+            } catch {
+                logger.error("retention of \(partition.topicPartition) failed: \(error)")
+            }
+        }
+    }
+
+    /// Writes final checkpoints and closes every log.
+    public func shutdown() {
+        partitions.closeAll()
+    }
+}
+
+/// Who asked, for the handlers.
+struct RequestContext: Sendable {
+    let header: RequestHeader
+    let listener: String
+    let peer: String
+    var version: Int16 { header.apiVersion }
+}

@@ -1,0 +1,66 @@
+import CoreMetrics
+import RunnelMetadata
+import Synchronization
+
+/// The broker's own figures: bytes and records in and out per topic, and each partition's log end
+/// offset and high watermark. Metric objects are made on first use and kept.
+public final class BrokerMetrics: Sendable {
+    private struct Topic {
+        let bytesIn: Counter
+        let recordsIn: Counter
+        let bytesOut: Counter
+    }
+
+    private struct PartitionGauges {
+        let logEndOffset: Gauge
+        let highWatermark: Gauge
+    }
+
+    private let factory: MetricsFactory
+    private let topics = Mutex<[String: Topic]>([:])
+    private let partitions = Mutex<[TopicPartition: PartitionGauges]>([:])
+    let produceErrors: Counter
+
+    public init(factory: MetricsFactory) {
+        self.factory = factory
+        produceErrors = Counter(label: "runnel_produce_errors_total", factory: factory)
+    }
+
+    private func topic(_ name: String) -> Topic {
+        topics.withLock { table in
+            if let existing = table[name] { return existing }
+            let dimensions = [("topic", name)]
+            let made = Topic(
+                bytesIn: Counter(label: "runnel_topic_bytes_in_total", dimensions: dimensions, factory: factory),
+                recordsIn: Counter(label: "runnel_topic_records_in_total", dimensions: dimensions, factory: factory),
+                bytesOut: Counter(label: "runnel_topic_bytes_out_total", dimensions: dimensions, factory: factory))
+            table[name] = made
+            return made
+        }
+    }
+
+    func recordAppend(_ tp: TopicPartition, bytes: Int, records: Int) {
+        let metrics = topic(tp.topic)
+        metrics.bytesIn.increment(by: bytes)
+        metrics.recordsIn.increment(by: records)
+    }
+
+    func recordFetch(topic name: String, bytes: Int) {
+        guard bytes > 0 else { return }
+        topic(name).bytesOut.increment(by: bytes)
+    }
+
+    func recordOffsets(_ tp: TopicPartition, logEndOffset: Int64, highWatermark: Int64) {
+        let gauges = partitions.withLock { table in
+            if let existing = table[tp] { return existing }
+            let dimensions = [("topic", tp.topic), ("partition", String(tp.partition))]
+            let made = PartitionGauges(
+                logEndOffset: Gauge(label: "runnel_log_end_offset", dimensions: dimensions, factory: factory),
+                highWatermark: Gauge(label: "runnel_high_watermark", dimensions: dimensions, factory: factory))
+            table[tp] = made
+            return made
+        }
+        gauges.logEndOffset.record(logEndOffset)
+        gauges.highWatermark.record(highWatermark)
+    }
+}

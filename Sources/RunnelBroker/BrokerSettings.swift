@@ -1,0 +1,35 @@
+import RunnelMetadata
+
+/// What the broker needs to know about itself; the CLI builds it from flags and `RUNNEL_*` variables.
+public struct BrokerSettings: Sendable {
+    public var nodeID: BrokerID
+    /// nil: keep the cluster id the data directory has, or make one on first start.
+    public var clusterID: String?
+    public var dataDirectory: String
+    /// The addresses clients are told to use, per listener name.
+    public var advertisedEndpoints: [Endpoint]
+    /// The listener other brokers use (replication, Raft); Kafka's `inter.broker.listener.name`.
+    public var interBrokerListener: String?
+    public var defaultPartitions: Int32 = 1
+    public var defaultReplicationFactor: Int16 = 1
+    public var autoCreateTopics = true
+    /// Broker-level topic defaults by Kafka's broker config name (`log.retention.ms`, `log.segment.bytes`,
+    /// `min.insync.replicas`, `message.max.bytes`, …): the synonyms DescribeConfigs reports.
+    public var topicDefaults: [String: String] = [:]
+    /// How often retention runs (Kafka's `log.retention.check.interval.ms`, default 5 min).
+    public var retentionCheckIntervalMs: Int64 = 300_000
+    /// How often high-watermark and recovery checkpoints are written.
+    public var checkpointIntervalMs: Int64 = 5_000
+    /// The most bytes one fetch response may carry, whatever the client asks (`fetch.max.bytes`).
+    public var fetchBytesMax: Int32 = 55 * 1024 * 1024
+    /// Limits on fetch sessions (`max.incremental.fetch.session.cache.slots`) and parked requests.
+    public var fetchSessionsMax = 1000
+    public var waitersMax = 100_000
+
+    public init(nodeID: BrokerID, clusterID: String?, dataDirectory: String, advertisedEndpoints: [Endpoint]) {
+        self.nodeID = nodeID
+        self.clusterID = clusterID
+        self.dataDirectory = dataDirectory
+        self.advertisedEndpoints = advertisedEndpoints
+    }
+}

@@ -1,0 +1,101 @@
+import RunnelStorage
+
+extension LogState {
+    /// Opens (creating if needed) the log in `directory` and recovers it after a crash or a clean stop.
+    ///
+    /// Segments wholly before the recovery point were synced whole: their indexes are checked (and rebuilt
+    /// if off). Every later segment is scanned batch by batch (structure, offsets, CRC) with its indexes
+    /// rebuilt; the first torn or corrupt batch ends the log there and later segments are deleted. What
+    /// survives is then synced, so the recovered log end offset is durable; the high watermark is kept
+    /// within [log start offset, log end offset].
+    static func open(directory: String, fileSystem: any FileSystem, config: LogConfig, nowMs: Int64) throws -> LogState {
+        if !fileSystem.directoryExists(directory) {
+            try fileSystem.createDirectory(directory)
+            try fileSystem.syncDirectory(Path.parent(of: directory))
+        }
+        let names = try fileSystem.contentsOfDirectory(directory)
+        let bases = names.compactMap { SegmentFileNames.baseOffset(fromName: $0, suffix: SegmentFileNames.logSuffix) }.sorted()
+        let baseSet = Set(bases)
+        for name in names {
+            let orphanIndex = [SegmentFileNames.indexSuffix, SegmentFileNames.timeIndexSuffix].contains { suffix in
+                SegmentFileNames.baseOffset(fromName: name, suffix: suffix).map { !baseSet.contains($0) } ?? false
+            }
+            // Leftovers: indexes whose segment is gone, temporaries of interrupted checkpoint writes.
+            if orphanIndex || name.hasSuffix(".tmp") { try fileSystem.removeFile(Path.join(directory, name)) }
+        }
+
+        func readOffset(_ name: String) throws -> Int64? {
+            try CheckpointFile.read(Path.join(directory, name), fileSystem: fileSystem).flatMap(CheckpointFile.decodeOffset)
+        }
+        let recoveryPoint = try readOffset(CheckpointFile.recoveryPoint) ?? 0
+        let checkpointedStart = max(try readOffset(CheckpointFile.logStartOffset) ?? 0, 0)
+        let checkpointedHighWatermark = try readOffset(CheckpointFile.highWatermark) ?? 0
+        let checkpointedEpochs = try CheckpointFile.read(Path.join(directory, CheckpointFile.leaderEpochs), fileSystem: fileSystem)
+            .flatMap(CheckpointFile.decodeEpochs)
+
+        var segments: [LogSegment] = []
+        var scanned: Set<Int64> = []
+        var removed: [Int64] = []
+        for (i, base) in bases.enumerated() {
+            let trusted = i + 1 < bases.count && bases[i + 1] <= recoveryPoint
+            let (segment, truncated) = try LogSegment.open(
+                in: directory, baseOffset: base, fileSystem: fileSystem,
+                indexIntervalBytes: config.indexIntervalBytes, trusted: trusted, nowMs: nowMs)
+            if let previous = segments.last, segment.baseOffset < previous.nextOffset {
+                segment.close()  // overlaps its predecessor: not part of a consistent log
+                removed += bases[i...]
+                break
+            }
+            segments.append(segment)
+            if !trusted { scanned.insert(base) }
+            if truncated {
+                removed += bases[(i + 1)...]
+                break
+            }
+        }
+        for base in removed {
+            for path in [SegmentFileNames.logPath(directory, base), SegmentFileNames.indexPath(directory, base),
+                         SegmentFileNames.timeIndexPath(directory, base)] where fileSystem.fileExists(path) {
+                try fileSystem.removeFile(path)
+            }
+        }
+        if segments.isEmpty {
+            segments.append(try LogSegment.create(in: directory, baseOffset: checkpointedStart, fileSystem: fileSystem,
+                                                  indexIntervalBytes: config.indexIntervalBytes, nowMs: nowMs))
+        }
+        // Scanned segments may hold bytes that reached only the page cache before a process restart:
+        // sync them before calling them durable. Inactive ones get their closing time-index entry.
+        for i in segments.indices where scanned.contains(segments[i].baseOffset) {
+            if i < segments.count - 1 { try segments[i].seal() }
+            for file in segments[i].files { try file.sync() }
+        }
+        try fileSystem.syncDirectory(directory)
+
+        var state = LogState(
+            directory: directory, fileSystem: fileSystem, config: config, segments: segments,
+            logStartOffset: 0, highWatermark: 0, epochs: LeaderEpochCache(entries: checkpointedEpochs ?? []),
+            flush: FlushTracker(flushedOffset: 0, waitersMax: config.flushWaitersMax))
+        if checkpointedStart > state.logEndOffset {
+            // Everything below the recorded start is gone anyway; never resurrect deleted records.
+            try state.restart(at: checkpointedStart, nowMs: nowMs)
+        }
+        state.logStartOffset = max(checkpointedStart, state.segments[0].baseOffset)
+        state.highWatermark = min(max(checkpointedHighWatermark, state.logStartOffset), state.logEndOffset)
+        state.flush = FlushTracker(flushedOffset: state.logEndOffset, waitersMax: config.flushWaitersMax)
+
+        // The epoch cache: the checkpoint cut to the recovered data, plus epochs found in scanned segments
+        // (all segments if the checkpoint is missing or corrupt).
+        _ = state.epochs.truncateFromEnd(endOffset: state.logEndOffset)
+        let epochSources = checkpointedEpochs == nil ? state.segments : state.segments.filter { scanned.contains($0.baseOffset) }
+        for segment in epochSources {
+            for start in try segment.epochStarts() where start.epoch > (state.epochs.latest?.epoch ?? -1) {
+                _ = state.epochs.assign(epoch: start.epoch, startOffset: start.startOffset)
+            }
+        }
+        _ = state.epochs.truncateFromEnd(endOffset: state.logEndOffset)
+        _ = state.epochs.truncateFromStart(startOffset: state.logStartOffset)
+        if state.epochs.entries != checkpointedEpochs { try state.writeEpochCheckpoint() }
+        try state.writeRecoveryPointIfChanged()
+        return state
+    }
+}

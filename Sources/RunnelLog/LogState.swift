@@ -1,0 +1,218 @@
+import NIOCore
+import RunnelRecords
+import RunnelStorage
+
+/// A sync handed to the scheduler: the durable LEO reaches `targetOffset` when all its files are synced.
+struct PendingFlush {
+    var targetOffset: Int64
+    var remaining: Int
+    /// Truncation bumps the log's generation; a sync requested before it proves nothing after it.
+    var generation: UInt64
+    var refusal: StorageError?
+}
+
+/// What the owner must hand to the scheduler after releasing its lock (a scheduler may complete at once).
+struct SyncRequest {
+    let id: UInt64
+    let files: [any StorageFile]
+}
+
+/// How an append gets its offsets.
+enum OffsetAssignment {
+    /// The leader assigns consecutive offsets from the log end offset and stamps its epoch (and, for
+    /// LogAppendTime topics, the append time).
+    case leader(epoch: Int32, logAppendTimeMs: Int64?)
+    /// A follower keeps the leader's offsets; they must continue the log.
+    case follower
+}
+
+/// Everything a partition log holds, owned by `PartitionLog` under its lock. Mutations that fail on the
+/// disk leave `failure` set: the log then refuses everything (no retry after a failed write or fsync).
+struct LogState {
+    let directory: String
+    let fileSystem: any FileSystem
+    var config: LogConfig
+    /// Sorted by base offset; never empty; the last one is active.
+    var segments: [LogSegment]
+    var logStartOffset: Int64
+    var highWatermark: Int64
+    var epochs: LeaderEpochCache
+    var flush: FlushTracker
+    var pendingFlushes: [UInt64: PendingFlush] = [:]
+    var nextFlushID: UInt64 = 0
+    var generation: UInt64 = 0
+    /// Files of removed segments, closed once no requested sync can still name them (a sync of a closed
+    /// file would fail the whole group-commit pass).
+    var retiredFiles: [any StorageFile] = []
+    var failure: StorageError?
+    var isClosed = false
+    var checkpointedHighWatermark: Int64?
+    var checkpointedRecoveryPoint: Int64?
+    /// Completions made due under the lock, delivered by the owner after releasing it.
+    var outbox: [FlushNotification] = []
+
+    var active: LogSegment { segments[segments.count - 1] }
+    var logEndOffset: Int64 { active.nextOffset }
+    /// The base offset of the first segment not known synced whole: recovery trusts what lies before it.
+    /// Rolling syncs the old segment, so only the active one is ever in doubt.
+    var recoveryPoint: Int64 { active.baseOffset }
+
+    var offsets: LogOffsets {
+        LogOffsets(logStartOffset: logStartOffset, highWatermark: highWatermark,
+                   flushedOffset: flush.flushedOffset, logEndOffset: logEndOffset)
+    }
+
+    func path(_ name: String) -> String { Path.join(directory, name) }
+
+    // MARK: Failure handling
+
+    /// Runs a mutation; a disk error makes the log stop for good and fails everyone waiting.
+    mutating func guarded<T>(_ body: (inout LogState) throws -> T) throws(LogError) -> T {
+        if isClosed { throw .closed }
+        if let failure { throw .storage(failure) }
+        do {
+            return try body(&self)
+        } catch let error as LogError {
+            throw error
+        } catch let error as StorageError {
+            fail(error)
+            throw .storage(error)
+        } catch {
+            let storage = StorageError.io(operation: "\(error)", path: directory, errno: 0)
+            fail(storage)
+            throw .storage(storage)
+        }
+    }
+
+    mutating func fail(_ error: StorageError) {
+        if failure == nil { failure = error }
+        outbox += flush.fail(error)
+    }
+
+    // MARK: Appending
+
+    mutating func append(_ batches: ByteBuffer, assignment: OffsetAssignment, nowMs: Int64) throws
+        -> (LogAppendInfo, SyncRequest)
+    {
+        guard batches.readableBytes <= config.segmentBytesMax else {
+            throw LogError.recordBatchTooLarge(sizeBytes: batches.readableBytes, segmentBytesMax: config.segmentBytesMax)
+        }
+        var stamped = batches
+        switch assignment {
+        case .leader(let epoch, let logAppendTimeMs):
+            precondition(epoch >= 0)
+            if let latest = epochs.latest?.epoch, epoch < latest {
+                throw LogError.staleLeaderEpoch(epoch: epoch, latestEpoch: latest)
+            }
+            do {
+                _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
+                                                          logAppendTimeMs: logAppendTimeMs)
+            } catch {
+                throw LogError.invalidBatches("\(error)")
+            }
+        case .follower:
+            break
+        }
+        let headers = try Self.parseBatches(stamped)
+        var expected = logEndOffset
+        for header in headers {
+            guard header.baseOffset >= expected else {
+                throw LogError.unexpectedAppendOffset(expectedAtLeast: expected, got: header.baseOffset)
+            }
+            expected = header.nextOffset
+        }
+        let first = headers[0]
+        let last = headers[headers.count - 1]
+        if shouldRoll(appendBytes: stamped.readableBytes, lastOffset: last.lastOffset, nowMs: nowMs) {
+            try roll(at: first.baseOffset, nowMs: nowMs)
+        }
+        try segments[segments.count - 1].append(stamped, headers: headers)
+
+        var epochsChanged = false
+        for header in headers where header.partitionLeaderEpoch > (epochs.latest?.epoch ?? -1) {
+            epochsChanged = epochs.assign(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset) || epochsChanged
+        }
+        if epochsChanged { try writeEpochCheckpoint() }
+
+        var maxTimestamp = Int64(-1)
+        var offsetOfMaxTimestamp = first.baseOffset
+        for header in headers where header.maxTimestampMs > maxTimestamp {
+            maxTimestamp = header.maxTimestampMs
+            offsetOfMaxTimestamp = header.baseOffset
+        }
+        let info = LogAppendInfo(firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: logEndOffset,
+                                 batchCount: headers.count, sizeBytes: stamped.readableBytes,
+                                 maxTimestamp: maxTimestamp, offsetOfMaxTimestamp: offsetOfMaxTimestamp)
+        return (info, requestFlush())
+    }
+
+    /// The headers of the whole batches that make up `buffer` (CRCs are the broker's to validate), or
+    /// `invalidBatches`.
+    static func parseBatches(_ buffer: ByteBuffer) throws(LogError) -> [RecordBatchHeader] {
+        guard buffer.readableBytes > 0 else { throw .invalidBatches("no batches") }
+        var batches = RecordBatchIterator(buffer)
+        var headers: [RecordBatchHeader] = []
+        do {
+            while let entry = try batches.next() {
+                guard entry.header.hasStorableOffsets else {
+                    throw LogError.invalidBatches("batch at byte \(entry.index) has invalid offsets")
+                }
+                headers.append(entry.header)
+            }
+        } catch let error as LogError {
+            throw error
+        } catch {
+            throw .invalidBatches("\(error)")
+        }
+        guard batches.trailingBytes == 0 else { throw .invalidBatches("partial batch at byte \(batches.position)") }
+        return headers
+    }
+
+    func shouldRoll(appendBytes: Int, lastOffset: Int64, nowMs: Int64) -> Bool {
+        let segment = active
+        if lastOffset - segment.baseOffset > Int64(UInt32.max) { return true }  // relative offsets are uint32
+        guard !segment.isEmpty else { return false }
+        if segment.sizeBytes + Int64(appendBytes) > Int64(config.segmentBytesMax) { return true }
+        return nowMs - segment.rollReferenceMs > config.segmentMs
+    }
+
+    /// Makes a new active segment at `baseOffset`. The old one is sealed and synced first, so no crash can
+    /// keep the new segment's bytes yet lose the old one's tail (a hole recovery could not see); an empty
+    /// old one is removed instead. One fsync per roll, on the appending thread.
+    mutating func roll(at baseOffset: Int64, nowMs: Int64) throws {
+        precondition(baseOffset >= logEndOffset)
+        if active.isEmpty {
+            let old = segments.removeLast()
+            try removeFiles(of: old)
+        } else {
+            try segments[segments.count - 1].seal()
+            for file in active.files { try file.sync() }
+        }
+        segments.append(try LogSegment.create(in: directory, baseOffset: baseOffset, fileSystem: fileSystem,
+                                              indexIntervalBytes: config.indexIntervalBytes, nowMs: nowMs))
+        try fileSystem.syncDirectory(directory)
+        logStartOffset = max(logStartOffset, segments[0].baseOffset)
+    }
+
+    // MARK: Removing segments
+
+    /// Deletes a segment's files; its handles close once no requested sync can name them.
+    mutating func removeFiles(of segment: LogSegment) throws {
+        retiredFiles += segment.files
+        closeRetiredFilesIfIdle()
+        for path in [SegmentFileNames.logPath(directory, segment.baseOffset),
+                     SegmentFileNames.indexPath(directory, segment.baseOffset),
+                     SegmentFileNames.timeIndexPath(directory, segment.baseOffset)] where fileSystem.fileExists(path) {
+            try fileSystem.removeFile(path)
+        }
+    }
+
+    mutating func close() {
+        guard !isClosed else { return }
+        if failure == nil { try? writeCheckpoints() }  // best effort: recovery does not depend on it
+        isClosed = true
+        outbox += flush.close()
+        for segment in segments { retiredFiles += segment.files }
+        closeRetiredFilesIfIdle()
+    }
+}

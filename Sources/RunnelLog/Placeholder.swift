@@ -1,1 +1,0 @@
-// RunnelLog: written by its issue's work; this file keeps the target buildable until then.

@@ -1,1 +1,0 @@
-// RunnelMetadata: written by its issue's work; this file keeps the target buildable until then.

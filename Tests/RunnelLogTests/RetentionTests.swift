@@ -1,0 +1,92 @@
+import NIOCore
+import RunnelLog
+import RunnelStorage
+import XCTest
+
+final class RetentionTests: XCTestCase {
+    private func filledLog(_ fixture: LogFixture, batches: Int = 12, timestampStepMs: Int64 = 1_000) throws -> PartitionLog {
+        let log = try fixture.open()
+        for i in 0..<batches {
+            try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i), timestampMs: Int64(i) * timestampStepMs, valueBytes: 100))
+        }
+        log.updateHighWatermark(log.flushedOffset)
+        return log
+    }
+
+    func testRetentionByBytesDeletesTheOldestWholeSegments() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: nil, retentionBytes: 700))
+        let log = try filledLog(fixture)
+        XCTAssertEqual(log.segmentBaseOffsets, [0, 2, 4, 6, 8, 10])
+        let segmentBytes = log.sizeBytes / 6
+        let outcome = try log.applyRetention(nowMs: 0)
+        // Six segments of ~336 bytes: deleting a fourth would leave less than 700 bytes.
+        XCTAssertEqual(outcome.deletedSegments, 3)
+        XCTAssertEqual(outcome.deletedBytes, 3 * segmentBytes)
+        XCTAssertEqual(log.segmentBaseOffsets, [6, 8, 10])
+        XCTAssertGreaterThanOrEqual(log.sizeBytes, 700)
+        XCTAssertLessThan(log.sizeBytes - segmentBytes, 700)
+        XCTAssertEqual(log.logStartOffset, 6)
+        XCTAssertFalse(fixture.fileSystem.fileExists(fixture.segmentPath(0)))
+        XCTAssertFalse(fixture.fileSystem.fileExists(fixture.segmentPath(0, ".index")))
+        XCTAssertThrowsError(try log.read(from: 5, maxBytes: 100, upTo: 12))
+        XCTAssertEqual(try fixture.readAll(log).map(\.baseOffset), Array(6..<12))
+        XCTAssertEqual(try log.applyRetention(nowMs: 0).deletedSegments, 0)
+    }
+
+    func testRetentionByTimeDeletesExpiredSegmentsButNeverTheActiveOne() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: 5_000))
+        let log = try filledLog(fixture)
+        // At 9.5 s, segments whose newest batch is older than 4.5 s go: [0,2) at 1 s and [2,4) at 3 s.
+        XCTAssertEqual(try log.applyRetention(nowMs: 9_500).deletedSegments, 2)
+        XCTAssertEqual(log.segmentBaseOffsets, [4, 6, 8, 10])
+        // Far in the future everything is expired, but the active segment stays.
+        try log.applyRetention(nowMs: 1_000_000)
+        XCTAssertEqual(log.segmentBaseOffsets, [10])
+        XCTAssertEqual(log.logStartOffset, 10)
+        XCTAssertEqual(log.logEndOffset, 12)
+    }
+
+    func testRetentionKeepsSegmentsAtOrAboveTheHighWatermark() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: 1))
+        let log = try fixture.open()
+        for i in 0..<8 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i), valueBytes: 100)) }
+        log.updateHighWatermark(3)
+        try log.applyRetention(nowMs: 1_000_000)
+        XCTAssertEqual(log.segmentBaseOffsets, [2, 4, 6])  // [2,4) holds offset 3, not yet committed
+    }
+
+    func testDeleteRecordsAdvancesTheLogStartOffsetAndSurvivesRestart() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: nil))
+        let log = try filledLog(fixture, batches: 8)
+        XCTAssertEqual(try log.deleteRecords(before: 5), 5)
+        XCTAssertEqual(log.logStartOffset, 5)
+        XCTAssertEqual(log.segmentBaseOffsets, [4, 6])  // [4,6) still holds offset 5
+        XCTAssertThrowsError(try log.read(from: 4, maxBytes: 100, upTo: 8))
+        XCTAssertEqual(try log.read(from: 5, maxBytes: 1, upTo: 8).firstBatchOffset, 5)
+        XCTAssertThrowsError(try log.deleteRecords(before: 9)) { error in
+            guard case .offsetOutOfRange? = error as? LogError else { return XCTFail("\(error)") }
+        }
+        fixture.fileSystem.crash(.dropUnsynced)
+        let recovered = try fixture.open()
+        XCTAssertEqual(recovered.logStartOffset, 5)
+        XCTAssertEqual(recovered.highWatermark, 5)  // the restored high watermark is never below the start
+        XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [5, 6, 7])
+    }
+
+    func testLogStartOffsetPastTheSurvivingDataRestartsTheLogThere() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<4 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i))) }
+        log.updateHighWatermark(4)
+        try log.deleteRecords(before: 4)
+        log.close()
+        let file = try fixture.fileSystem.openFile(fixture.segmentPath(0), options: [])
+        try file.truncate(to: 0)  // the data is gone, the recorded start is not
+        try file.sync()
+        file.close()
+        let recovered = try fixture.open()
+        XCTAssertEqual(recovered.logStartOffset, 4)
+        XCTAssertEqual(recovered.logEndOffset, 4)
+        XCTAssertEqual(try recovered.appendAsLeader(TestBatches.make(), leaderEpoch: 0, nowMs: 0).firstOffset, 4)
+    }
+}
