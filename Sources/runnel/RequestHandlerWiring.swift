@@ -1,22 +1,86 @@
+import CoreMetrics
+import Foundation
 import Logging
 import NIOCore
+import RunnelBroker
+import RunnelMetadata
 import RunnelServer
+import RunnelStorage
 
-/// The seam between the network shell and the broker: `serve` asks here for the object that
-/// answers requests. The broker (RunnelBroker) plugs in by replacing this function's body with its
-/// own construction (open the log store, load metadata, return the request router).
-func makeRequestHandler(
-    config: BrokerConfig, metrics: PrometheusMetricsFactory, logger: Logger
-) async throws -> any RequestHandling {
-    NoBrokerHandler(logger: logger)
+/// What `serve` runs behind the network shell: something that answers requests and can be stopped
+/// once the shell has drained its connections.
+protocol ServedRequestHandler: RequestHandling {
+    func shutdown() async
 }
 
-/// Stands in until the broker is wired in: it answers nothing and closes each connection with a log
-/// line saying why, so a client fails fast instead of waiting for answers that will never come.
-struct NoBrokerHandler: RequestHandling {
-    let logger: Logger
+/// The seam between the network shell and the broker: opens the data directory, recovers the logs,
+/// starts the broker's background work.
+func makeRequestHandler(
+    config: BrokerConfig, metrics: PrometheusMetricsFactory, logger: Logger
+) async throws -> any ServedRequestHandler {
+    try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+    let fsyncPass = CoreMetrics.Timer(label: "runnel_fsync_pass_duration_seconds", factory: metrics)
+    let syncScheduler = FsyncScheduler(
+        onFailure: { error in logger.critical("fsync failed; the log can no longer be made durable: \(error)") },
+        onPass: { durationNanoseconds, _, _ in fsyncPass.recordNanoseconds(durationNanoseconds) })
+    do {
+        let broker = try await Broker(
+            settings: BrokerSettings(config), fileSystem: PosixFileSystem(), syncScheduler: syncScheduler,
+            logger: logger, metricsFactory: metrics,
+            nowMs: { Int64(Date().timeIntervalSince1970 * 1000) })
+        return BrokerRequestHandler(broker: broker, syncScheduler: syncScheduler)
+    } catch {
+        syncScheduler.shutdown()
+        throw error
+    }
+}
+
+extension BrokerSettings {
+    /// The broker's view of the command-line configuration.
+    init(_ config: BrokerConfig) {
+        self.init(
+            nodeID: config.nodeId, clusterID: config.clusterId, dataDirectory: config.dataDir,
+            advertisedEndpoints: config.network.advertisedListeners.map {
+                Endpoint(listener: $0.name, host: $0.host, port: Int32($0.port))
+            })
+        let topics = config.topicDefaults
+        defaultPartitions = topics.partitionCount
+        defaultReplicationFactor = topics.replicationFactor
+        autoCreateTopics = topics.autoCreateTopics
+        // Kafka's broker config names: the synonyms DescribeConfigs reports for topic settings.
+        topicDefaults["log.segment.bytes"] = String(topics.segmentBytes)
+        topicDefaults["log.retention.ms"] = String(topics.retentionMs)
+        topicDefaults["min.insync.replicas"] = String(topics.minInsyncReplicas)
+        topicDefaults["message.max.bytes"] = String(config.network.requestBytesMax)
+    }
+}
+
+/// Carries requests from the shell to the broker and its answers back; owns the broker's background
+/// work and the fsync thread.
+final class BrokerRequestHandler: ServedRequestHandler {
+    let broker: Broker
+    let syncScheduler: FsyncScheduler
+    let maintenance: Task<Void, Never>
+
+    init(broker: Broker, syncScheduler: FsyncScheduler) {
+        self.broker = broker
+        self.syncScheduler = syncScheduler
+        self.maintenance = Task { await broker.runMaintenance() }
+    }
 
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
-        .closeConnection(reason: "no broker is wired into this build of runnel serve")
+        switch await broker.handle(frame: frame, listener: context.listenerName, peer: context.peerAddress) {
+        case .respond(let response): return .respond(response)
+        case .noResponse: return .noResponse
+        case .close(let reason): return .closeConnection(reason: reason)
+        }
+    }
+
+    /// After the shell has drained: stop background work, write final checkpoints, stop fsyncs.
+    func shutdown() async {
+        maintenance.cancel()
+        await maintenance.value
+        broker.shutdown()
+        syncScheduler.shutdown()
     }
 }

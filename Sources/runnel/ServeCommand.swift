@@ -80,7 +80,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "runnel")
 
         let metrics = PrometheusMetricsFactory()
-        let handler: any RequestHandling
+        let handler: any ServedRequestHandler
         do {
             handler = try await makeRequestHandler(config: config, metrics: metrics, logger: logger)
         } catch {
@@ -103,8 +103,11 @@ struct Serve: AsyncParsableCommand {
             try await server.run()
         } catch {
             logger.critical("cannot serve: \(error)")
+            await handler.shutdown()
             throw ExitCode(1)
         }
+        await handler.shutdown()
+        logger.info("stopped")
     }
 }
 
