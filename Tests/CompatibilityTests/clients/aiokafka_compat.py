@@ -76,13 +76,13 @@ async def scenario_records():
     await producer.start()
     try:
         base = int(time.time() * 1000) - 10_000
-        await producer.send_and_wait(topic, key=None, value=None)  # auto-created by metadata
+        await producer.send_and_wait(topic, key=b"only-key", value=None, timestamp_ms=base - 1000)  # auto-created
         await producer.send_and_wait(topic, key=b"k", value=b"v", timestamp_ms=base)
         await producer.send_and_wait(topic, value=b"B" * 900_000)
     finally:
         await producer.stop()
     got = await consume(topic, 3)
-    assert got[0].key is None and got[0].value is None
+    assert got[0].key == b"only-key" and got[0].value is None
     assert got[1].timestamp == base
     assert got[2].value == b"B" * 900_000
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)

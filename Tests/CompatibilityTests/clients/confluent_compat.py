@@ -22,7 +22,8 @@ def admin():
 
 
 def create(topic, partitions=1, config=None):
-    admin().create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})])[topic].result(TIMEOUT)
+    client = admin()  # keep the handle alive until the future resolves
+    client.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})])[topic].result(TIMEOUT)
 
 
 def produce(topic, messages, **conf):

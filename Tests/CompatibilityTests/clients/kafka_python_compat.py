@@ -8,6 +8,9 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTo
 
 BOOTSTRAP = sys.argv[1]
 TIMEOUT = 20
+# kafka-python 3 turns idempotence on by default; the idempotent producer (InitProducerId) comes with the
+# groups/idempotence issue, until then the tests opt out explicitly.
+IDEMPOTENCE = False
 
 
 def name(prefix):
@@ -60,7 +63,8 @@ def scenario_codecs():
     for codec in [None, "gzip", "snappy", "lz4", "zstd"]:
         topic = name(f"kp-codec-{codec or 'none'}")
         create(admin, topic)
-        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", compression_type=codec, linger_ms=20)
+        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", compression_type=codec, linger_ms=20,
+                                 enable_idempotence=IDEMPOTENCE)
         futures = [producer.send(topic, key=f"k{i}".encode(), value=f"v{i}".encode() * 20,
                                  headers=[("h", str(i).encode())]) for i in range(100)]
         producer.flush()
@@ -78,15 +82,15 @@ def scenario_records():
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     topic = name("kp-records")
     create(admin, topic)
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2_000_000)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2_000_000, enable_idempotence=IDEMPOTENCE)
     base = int(time.time() * 1000) - 50_000
-    producer.send(topic, key=None, value=None)
+    producer.send(topic, key=None, value=b"", timestamp_ms=base - 1000)  # kafka-python 3 refuses neither key nor value
     producer.send(topic, key=b"k", value=b"v", timestamp_ms=base)
     producer.send(topic, value=b"B" * 900_000)
     producer.flush()
     producer.close()
     got = consume(topic, 3)
-    assert got[0].key is None and got[0].value is None
+    assert got[0].key is None and got[0].value == b""
     assert got[1].timestamp == base
     assert got[2].value == b"B" * 900_000
     consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP)
