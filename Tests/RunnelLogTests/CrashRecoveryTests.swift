@@ -19,7 +19,7 @@ final class CrashRecoveryTests: XCTestCase {
             try log.appendAsLeader(torn, leaderEpoch: 0, nowMs: 0)
             XCTAssertEqual(log.flushedOffset, 2)
             XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(0)), torn.readableBytes)
-            fixture.fileSystem.crash(.keepUnsyncedBytes([fixture.segmentPath(0): kept]))
+            fixture.crash(.keepUnsyncedBytes([fixture.segmentPath(0): kept]))
 
             let recovered = try fixture.open()
             let expectedEnd: Int64 = kept < second.readableBytes ? 2 : kept < torn.readableBytes ? 5 : 6
@@ -45,7 +45,7 @@ final class CrashRecoveryTests: XCTestCase {
         try fixture.appendDurably(log, TestBatches.make(baseOffset: 0, records: 4))
         try log.appendAsLeader(TestBatches.make(baseOffset: 4, records: 4), leaderEpoch: 0, nowMs: 0)
         XCTAssertEqual(log.logEndOffset, 8)
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 4)
         XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [0])
@@ -68,7 +68,7 @@ final class CrashRecoveryTests: XCTestCase {
                 if random.next() % 7 == 0 { try log.writeCheckpoints() }
             }
             let flushed = log.flushedOffset
-            fixture.fileSystem.crash(.seeded(seed))
+            fixture.crash(.seeded(seed))
             let recovered = try fixture.open()
             XCTAssertGreaterThanOrEqual(recovered.logEndOffset, flushed, "seed \(seed)")
             let headers = try fixture.readAll(recovered)
@@ -112,7 +112,7 @@ final class CrashRecoveryTests: XCTestCase {
         try log.appendAsLeader(TestBatches.make(baseOffset: 2, valueBytes: 100), leaderEpoch: 0, nowMs: 0)
         XCTAssertEqual(log.segmentBaseOffsets, [0, 2])
         XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(0)), 0)
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 2)
         XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [0, 1])

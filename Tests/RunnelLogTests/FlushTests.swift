@@ -79,7 +79,7 @@ final class FlushTests: XCTestCase {
         fixture.scheduler.runPass()
         XCTAssertEqual(log.flushedOffset, 6)
         for base in log.segmentBaseOffsets { XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(base)), 0) }
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         XCTAssertEqual(try fixture.open().logEndOffset, 6)
     }
 
