@@ -29,7 +29,10 @@ extension LogState {
         highWatermark = min(highWatermark, logEndOffset)
         // The batch holding `offset` may also hold the log start offset (DeleteRecords can point inside a
         // batch): the log then starts where it now ends. Nothing below the old start becomes readable.
-        logStartOffset = min(logStartOffset, logEndOffset)
+        if logEndOffset < logStartOffset {
+            logStartOffset = logEndOffset
+            try writeOffsetCheckpoint(CheckpointFile.logStartOffset, logStartOffset)  // else a restart restores the old start
+        }
         if epochs.truncateFromEnd(endOffset: logEndOffset) { try writeEpochCheckpoint() }
         return logEndOffset
     }
