@@ -45,6 +45,15 @@ final class RandomizedLogTests: XCTestCase {
             // Lookups by offset and by time against brute force over the model.
             let live = try model.values.map { try RecordBatchHeader(parsing: $0, at: $0.readerIndex) }
                 .filter { $0.lastOffset >= offsets.logStartOffset }.sorted { $0.baseOffset < $1.baseOffset }
+            // Epochs: every live batch lies in the cache's entry for its epoch; entries start within the log
+            // (an epoch whose data all lies below the start keeps an entry clipped to the start, as in Kafka).
+            let epochs = log.epochEntries
+            XCTAssertTrue(epochs.allSatisfy { $0.startOffset >= offsets.logStartOffset && $0.startOffset <= offsets.logEndOffset },
+                          "\(context): epochs \(epochs) outside [\(offsets.logStartOffset), \(offsets.logEndOffset)]")
+            for header in live {
+                let covering = epochs.last { $0.startOffset <= header.lastOffset }
+                XCTAssertEqual(covering?.epoch, header.partitionLeaderEpoch, "\(context): epoch of batch \(header.baseOffset)")
+            }
             for _ in 0..<10 where offsets.logEndOffset > offsets.logStartOffset {
                 let target = offsets.logStartOffset + Int64(random.next() % UInt64(offsets.logEndOffset - offsets.logStartOffset))
                 let holder = live.first { $0.lastOffset >= target }
