@@ -209,7 +209,16 @@ struct LogState {
 
     mutating func close() {
         guard !isClosed else { return }
-        if failure == nil { try? writeCheckpoints() }  // best effort: recovery does not depend on it
+        if failure == nil {
+            // Best effort: without these files the next open simply scans more.
+            do {
+                try writeCheckpoints()
+                let activeIndex = segments.count - 1
+                try segments[activeIndex].seal()
+                for file in segments[activeIndex].files { try file.sync() }
+                try writeOffsetCheckpoint(CheckpointFile.cleanShutdown, segments[activeIndex].sizeBytes)
+            } catch {}
+        }
         isClosed = true
         outbox += flush.close()
         for segment in segments { retiredFiles += segment.files }

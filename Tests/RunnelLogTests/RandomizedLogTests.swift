@@ -129,10 +129,15 @@ final class RandomizedLogTests: XCTestCase {
                 deletedBefore = min(deletedBefore, end)  // the log now starts no later than it ends
                 epoch += 1  // a new leader writes what follows
             default:
-                let flushed = log.flushedOffset
+                // Half the time a clean restart: close, then lose power.
+                let clean = random.next() % 2 == 0
+                let endBefore = log.logEndOffset
+                if clean { log.close() }
+                let flushed = clean ? endBefore : log.flushedOffset
                 fixture.crash(.seeded(random.next()))
                 log = try fixture.open(nowMs: nowMs)
                 XCTAssertGreaterThanOrEqual(log.logEndOffset, flushed, "\(context): flushed data lost")
+                if clean { XCTAssertEqual(log.logEndOffset, endBefore, "\(context): clean restart") }
                 model = model.filter { $0.key < log.logEndOffset }
                 try check(context)
                 epoch += 1
