@@ -2,9 +2,11 @@ import CZstd
 
 /// Zstandard. Decompression streams, because Kafka producers write frames without the content size.
 enum Zstd {
-    /// Refuses frames that ask for a window over 16 MiB: producers compress batches of a few MiB at most,
-    /// and the default limit (128 MiB) would let one request reserve that much memory.
-    static let windowLogMax: Int32 = 24
+    /// The largest window a frame may ask for (128 MiB, the library's and the Java client's default).
+    /// Lower would be cheaper, but the Java producer streams without a pledged size, so levels 20-22
+    /// declare windows up to 2^27 and must still decode. Only decode paths (CLI, compaction) pay this;
+    /// the produce path never decompresses.
+    static let windowLogMax: Int32 = 27
     static let defaultLevel: Int32 = 3
 
     static func compress(_ input: UnsafeRawBufferPointer, level: Int32?) throws -> [UInt8] {

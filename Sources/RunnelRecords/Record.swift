@@ -23,7 +23,8 @@ public struct Record: Sendable, Hashable {
     }
 }
 
-/// A record header: a UTF-8 key and an optional byte value.
+/// A record header: a UTF-8 key and an optional byte value. Invalid UTF-8 in a decoded key is replaced
+/// with U+FFFD, as the Java client does when it turns header keys into strings.
 public struct RecordHeader: Sendable, Hashable {
     public var key: String
     public var value: [UInt8]?

@@ -39,6 +39,21 @@ public struct RecordBatch: Sendable {
         self.records = try Self.decodeRecords(&payload, header: header)
     }
 
+    /// Decodes every complete batch in the readable bytes of `buffer` (a fetch response's records or a
+    /// segment read), ignoring a partial trailing batch as consumers do.
+    public static func decodeAll(
+        in buffer: ByteBuffer, maxUncompressedBytes: Int, verifyingChecksums: Bool = true
+    ) throws -> [RecordBatch] {
+        var iterator = RecordBatchIterator(buffer, verifyingChecksums: verifyingChecksums)
+        var batches: [RecordBatch] = []
+        while let entry = try iterator.next() {
+            // The iterator already checked the CRC when asked to.
+            batches.append(
+                try RecordBatch(decoding: entry.bytes, maxUncompressedBytes: maxUncompressedBytes, verifyingChecksum: false))
+        }
+        return batches
+    }
+
     private static func decodeRecords(_ payload: inout ByteBuffer, header: RecordBatchHeader) throws -> [Record] {
         let count = Int(header.recordCount)
         // The count comes from the wire: reserve no more than the bytes could possibly hold.

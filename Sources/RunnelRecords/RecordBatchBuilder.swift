@@ -16,6 +16,8 @@ public struct RecordBatchBuilder: Sendable {
     public private(set) var records: [Record] = []
     /// The offset `append(key:value:headers:timestampMs:)` gives the next record.
     public private(set) var nextOffset: Int64
+    /// The batch size before compression, header included: what a producer compares with `batch.size`.
+    public private(set) var uncompressedSizeBytes = RecordBatchHeader.sizeBytes
 
     /// Defaults describe a plain producer without idempotence: producer id, epoch and sequence -1.
     public init(
@@ -50,6 +52,8 @@ public struct RecordBatchBuilder: Sendable {
         }
         records.append(record)
         nextOffset = record.offset + 1
+        let bodyBytes = Self.encodedBodyBytes(record, baseOffset: records[0].offset, baseTimestampMs: records[0].timestampMs)
+        uncompressedSizeBytes += Varint.encodedBytes(Int64(bodyBytes)) + bodyBytes
     }
 
     /// The encoded batch. Throws only if the compression library fails.
@@ -118,6 +122,24 @@ public struct RecordBatchBuilder: Sendable {
             out.writeBytes(keyBytes)
             writeNullableBytes(header.value, into: &out)
         }
+    }
+
+    private static func encodedBodyBytes(_ record: Record, baseOffset: Int64, baseTimestampMs: Int64) -> Int {
+        var bytes = 1  // attributes
+        bytes += Varint.encodedBytes(record.timestampMs &- baseTimestampMs)
+        bytes += Varint.encodedBytes(record.offset - baseOffset)
+        bytes += nullableBytesSize(record.key) + nullableBytesSize(record.value)
+        bytes += Varint.encodedBytes(Int64(record.headers.count))
+        for header in record.headers {
+            let keyBytes = header.key.utf8.count
+            bytes += Varint.encodedBytes(Int64(keyBytes)) + keyBytes + nullableBytesSize(header.value)
+        }
+        return bytes
+    }
+
+    private static func nullableBytesSize(_ bytes: [UInt8]?) -> Int {
+        guard let bytes else { return 1 }
+        return Varint.encodedBytes(Int64(bytes.count)) + bytes.count
     }
 
     private static func writeNullableBytes(_ bytes: [UInt8]?, into out: inout ByteBuffer) {

@@ -3,7 +3,7 @@ import RunnelChecksum
 import RunnelCompression
 
 /// The fixed 61-byte header of a Kafka record batch v2 (magic 2), parsed without touching the records.
-public struct RecordBatchHeader: Sendable, Hashable {
+public struct RecordBatchHeader: Sendable, Hashable, CustomStringConvertible {
     /// Header bytes before the first record.
     public static let sizeBytes = RecordBatchLayout.records
     /// `baseOffset` and `batchLength`: the bytes not counted by `batchLength`.
@@ -66,11 +66,17 @@ public struct RecordBatchHeader: Sendable, Hashable {
         self.recordCount = buffer.getInteger(at: index + RecordBatchLayout.recordCount, as: Int32.self)!
     }
 
+    /// Parses the header of the batch at the reader index.
+    public init(parsing buffer: ByteBuffer) throws {
+        try self.init(parsing: buffer, at: buffer.readerIndex)
+    }
+
     /// Whole batch size in bytes, including `baseOffset` and `batchLength`.
     public var totalSize: Int { Int(batchLength) + Self.logOverheadBytes }
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// Wraps instead of trapping on a hostile `baseOffset` near Int64.max; the validator refuses those.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// The offset the next batch in the log starts at.
-    public var nextOffset: Int64 { lastOffset + 1 }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
     public var codec: CompressionCodec { CompressionCodec(attributeBits: attributes)! }  // checked by init
     public var timestampType: TimestampType {
         attributes & RecordBatchLayout.logAppendTimeFlag != 0 ? .logAppendTime : .createTime
@@ -86,6 +92,15 @@ public struct RecordBatchHeader: Sendable, Hashable {
         guard baseSequence >= 0 else { return baseSequence }
         let headroom = Int32.max - baseSequence
         return lastOffsetDelta > headroom ? lastOffsetDelta - headroom - 1 : baseSequence + lastOffsetDelta
+    }
+
+    /// One line for logs and the CLI's log dump.
+    public var description: String {
+        "baseOffset: \(baseOffset) lastOffset: \(lastOffset) count: \(recordCount) size: \(totalSize) "
+            + "magic: \(magic) codec: \(codec) crc: \(crc) leaderEpoch: \(partitionLeaderEpoch) "
+            + "producerId: \(producerId) producerEpoch: \(producerEpoch) baseSequence: \(baseSequence) "
+            + "transactional: \(isTransactional) control: \(isControl) timestampType: \(timestampType) "
+            + "maxTimestampMs: \(maxTimestampMs)"
     }
 
     /// CRC-32C of the batch at `index` as it is now in `buffer` (the whole batch must be present).

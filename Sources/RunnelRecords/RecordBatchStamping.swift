@@ -7,7 +7,8 @@ public enum RecordBatchStamping {
     /// leader's epoch, and returns the offset after the last batch. Both fields lie outside the CRC, so the
     /// stored CRC stays valid. With `logAppendTimeMs` (topics with LogAppendTime) each batch is also
     /// marked LogAppendTime with that max timestamp; those fields are inside the CRC, which is recomputed.
-    /// The buffer must hold whole batches (run `RecordBatchValidator` first).
+    /// The buffer must hold whole batches (run `RecordBatchValidator` first); if this throws anyway,
+    /// earlier batches may already be stamped and the buffer should be discarded.
     public static func assignOffsets(
         in buffer: inout ByteBuffer, baseOffset: Int64, partitionLeaderEpoch: Int32, logAppendTimeMs: Int64? = nil
     ) throws -> Int64 {
@@ -20,13 +21,17 @@ public enum RecordBatchStamping {
             guard available >= header.totalSize else {
                 throw RecordBatchError.truncated(index: index, neededBytes: header.totalSize, availableBytes: available)
             }
+            guard header.lastOffsetDelta >= 0 else {
+                throw RecordBatchError.inconsistentOffsetRange(
+                    lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount)
+            }
             buffer.setInteger(nextOffset, at: index + RecordBatchLayout.baseOffset)
             buffer.setInteger(partitionLeaderEpoch, at: index + RecordBatchLayout.partitionLeaderEpoch)
             if let logAppendTimeMs {
                 stampLogAppendTime(in: &buffer, at: index, header: header, logAppendTimeMs: logAppendTimeMs)
             }
             let (next, overflow) = nextOffset.addingReportingOverflow(Int64(header.lastOffsetDelta) + 1)
-            precondition(!overflow && header.lastOffsetDelta >= 0, "offset range overflows Int64")
+            precondition(!overflow, "offset range overflows Int64")
             nextOffset = next
             index += header.totalSize
         }

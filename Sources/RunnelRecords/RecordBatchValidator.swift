@@ -16,7 +16,7 @@ public struct RecordBatchValidator: Sendable {
     public let origin: Origin
 
     public init(maxMessageBytes: Int, origin: Origin = .client) {
-        precondition(maxMessageBytes >= RecordBatchHeader.sizeBytes, "maxMessageBytes below a batch header")
+        precondition(maxMessageBytes >= 0, "negative maxMessageBytes")
         self.maxMessageBytes = maxMessageBytes
         self.origin = origin
     }
@@ -43,6 +43,10 @@ public struct RecordBatchValidator: Sendable {
         guard header.totalSize <= maxMessageBytes else {
             throw RecordBatchError.batchTooLarge(sizeBytes: header.totalSize, maxMessageBytes: maxMessageBytes)
         }
+        guard !header.baseOffset.addingReportingOverflow(Int64(header.lastOffsetDelta) + 1).overflow else {
+            throw RecordBatchError.inconsistentOffsetRange(
+                lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount)
+        }
         switch origin {
         case .client:
             guard header.recordCount > 0 else { throw RecordBatchError.invalidRecordCount(header.recordCount) }
@@ -59,8 +63,8 @@ public struct RecordBatchValidator: Sendable {
                     lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount)
             }
         }
-        // Each record takes at least 7 bytes uncompressed; compressed it is at least a few bits, so only
-        // an uncompressed batch can be checked for a count larger than its bytes allow.
+        // Each record takes at least 7 bytes; only an uncompressed batch's count can be checked against
+        // its size without inflating it.
         if header.codec == .none {
             let recordBytes = header.totalSize - RecordBatchHeader.sizeBytes
             guard Int(header.recordCount) <= recordBytes / Record.encodedBytesMin else {

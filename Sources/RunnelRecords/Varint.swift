@@ -1,5 +1,18 @@
 import NIOCore
 
+enum Varint {
+    /// Bytes of the zig-zag encoding of `value` (the same for varint and varlong when it fits in Int32).
+    static func encodedBytes(_ value: Int64) -> Int {
+        var zigZag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        var bytes = 1
+        while zigZag >= 0x80 {
+            zigZag >>= 7
+            bytes += 1
+        }
+        return bytes
+    }
+}
+
 /// Kafka's zig-zag variable-length integers (protobuf style), used inside records.
 extension ByteBuffer {
     /// Reads a zig-zag varint of at most 5 bytes; nil if truncated or overlong.

@@ -65,3 +65,21 @@ final class RecordBatchIteratorTests: XCTestCase {
         }
     }
 }
+
+final class DecodeAllTests: XCTestCase {
+    func testDecodeAllReadsEveryCompleteBatchAndIgnoresAPartialTail() throws {
+        var buffer = try makeBatch(codec: .snappy, baseOffset: 0, count: 2)
+        var second = try makeBatch(codec: .lz4, baseOffset: 2, count: 2)
+        var third = try makeBatch(codec: .none, baseOffset: 4, count: 1)
+        buffer.writeBuffer(&second)
+        buffer.writeImmutableBuffer(third.readSlice(length: 30)!)
+        let batches = try RecordBatch.decodeAll(in: buffer, maxUncompressedBytes: 1 << 20)
+        XCTAssertEqual(batches.flatMap(\.records).map(\.offset), [0, 1, 2, 3])
+    }
+
+    func testDecodeAllRejectsABatchWithABadChecksum() throws {
+        var buffer = try makeBatch(count: 2)
+        buffer.setInteger(UInt8(0x55), at: buffer.writerIndex - 1)
+        XCTAssertThrowsBatchError(try RecordBatch.decodeAll(in: buffer, maxUncompressedBytes: 1 << 20), kafkaErrorCode: 2)
+    }
+}

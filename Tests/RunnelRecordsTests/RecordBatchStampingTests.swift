@@ -61,4 +61,13 @@ final class RecordBatchStampingTests: XCTestCase {
             try RecordBatchStamping.assignOffsets(in: &truncated, baseOffset: 0, partitionLeaderEpoch: 0),
             kafkaErrorCode: 2)
     }
+
+    func testNegativeLastOffsetDeltaIsRefusedRatherThanRewindingOffsets() throws {
+        var buffer = try makeBatch(count: 1)
+        buffer.setInteger(Int32(-5), at: 23)
+        try reseal(&buffer)
+        XCTAssertThrowsBatchError(
+            try RecordBatchStamping.assignOffsets(in: &buffer, baseOffset: 10, partitionLeaderEpoch: 0),
+            kafkaErrorCode: 87)
+    }
 }

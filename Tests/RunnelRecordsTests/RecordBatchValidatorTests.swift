@@ -144,4 +144,11 @@ final class RecordBatchValidatorTests: XCTestCase {
             XCTAssertEqual($0 as? RecordBatchError, .batchLengthTooSmall(48))
         }
     }
+
+    func testBaseOffsetThatWouldOverflowIsInvalidNotACrash() throws {
+        var buffer = try makeBatch(count: 3)
+        buffer.setInteger(Int64.max - 1, at: 0)  // outside the CRC: no reseal needed
+        XCTAssertThrowsBatchError(try validator.validate(buffer), kafkaErrorCode: 87)
+        XCTAssertEqual(try RecordBatchHeader(parsing: buffer).lastOffset, Int64.min, "wraps, does not trap")
+    }
 }
