@@ -173,7 +173,7 @@ struct LogState {
         if lastOffset - segment.baseOffset > Int64(UInt32.max) { return true }  // relative offsets are uint32
         guard !segment.isEmpty else { return false }
         if segment.sizeBytes + Int64(appendBytes) > Int64(config.segmentBytesMax) { return true }
-        return nowMs - segment.rollReferenceMs > config.segmentMs
+        return ageMs(now: nowMs, timestamp: segment.rollReferenceMs) > config.segmentMs
     }
 
     /// Makes a new active segment at `baseOffset`. The old one is sealed and synced first, so no crash can
