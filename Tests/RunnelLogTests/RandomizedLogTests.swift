@@ -128,6 +128,7 @@ final class RandomizedLogTests: XCTestCase {
                 model = model.filter { $0.key < end }
                 deletedBefore = min(deletedBefore, end)  // the log now starts no later than it ends
                 epoch += 1  // a new leader writes what follows
+                try check(context + " after truncation")
             default:
                 // Half the time a clean restart: close, then lose power.
                 let clean = random.next() % 2 == 0
