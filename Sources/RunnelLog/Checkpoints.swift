@@ -10,6 +10,10 @@ enum CheckpointFile {
     /// The base offset of the first segment not known synced whole: recovery scans from there.
     static let recoveryPoint = "recovery-point-checkpoint"
     static let leaderEpochs = "leader-epoch-checkpoint"
+    /// Written by a clean close with the active segment's size (after syncing it and its indexes), and
+    /// removed by the next open before anything is written: while it matches, the last segment need not
+    /// be scanned.
+    static let cleanShutdown = "clean-shutdown"
 
     private static let magic: UInt32 = 0x524E_434B
     private static let version: UInt16 = 1

@@ -3,7 +3,7 @@ import RunnelStorage
 extension LogState {
     /// Drops the batch holding `offset` and everything after it (the follower path). The shrink and the
     /// removals are made durable before returning, so a crash cannot bring the dropped batches back.
-    /// Returns the new log end offset (≤ `offset`).
+    /// Returns the new log end offset (≤ `offset`; it is the base offset of the batch that held `offset`).
     mutating func truncate(to offset: Int64, nowMs: Int64) throws -> Int64 {
         guard offset >= logStartOffset else {
             throw LogError.offsetOutOfRange(offset: offset, logStartOffset: logStartOffset, logEndOffset: logEndOffset)
@@ -27,6 +27,12 @@ extension LogState {
         try writeRecoveryPointIfChanged()
         outbox += flush.truncate(to: logEndOffset)
         highWatermark = min(highWatermark, logEndOffset)
+        // The batch holding `offset` may also hold the log start offset (DeleteRecords can point inside a
+        // batch): the log then starts where it now ends. Nothing below the old start becomes readable.
+        if logEndOffset < logStartOffset {
+            logStartOffset = logEndOffset
+            try writeOffsetCheckpoint(CheckpointFile.logStartOffset, logStartOffset)  // else a restart restores the old start
+        }
         if epochs.truncateFromEnd(endOffset: logEndOffset) { try writeEpochCheckpoint() }
         return logEndOffset
     }

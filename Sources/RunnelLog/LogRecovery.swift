@@ -3,8 +3,8 @@ import RunnelStorage
 extension LogState {
     /// Opens (creating if needed) the log in `directory` and recovers it after a crash or a clean stop.
     ///
-    /// Segments wholly before the recovery point were synced whole: their indexes are checked (and rebuilt
-    /// if off). Every later segment is scanned batch by batch (structure, offsets, CRC) with its indexes
+    /// Segments wholly before the recovery point were synced whole, as was the last one after a clean
+    /// close: their indexes are checked (and rebuilt if off). Every later segment is scanned batch by batch (structure, offsets, CRC) with its indexes
     /// rebuilt; the first torn or corrupt batch ends the log there and later segments are deleted. What
     /// survives is then synced, so the recovered log end offset is durable; the high watermark is kept
     /// within [log start offset, log end offset].
@@ -32,12 +32,25 @@ extension LogState {
         let checkpointedHighWatermark = try readOffset(CheckpointFile.highWatermark) ?? 0
         let checkpointedEpochs = try CheckpointFile.read(Path.join(directory, CheckpointFile.leaderEpochs), fileSystem: fileSystem)
             .flatMap(CheckpointFile.decodeEpochs)
+        // After a clean close the last segment was synced whole. The marker goes, durably, before anything
+        // is written, so it can never vouch for bytes written after it.
+        let cleanShutdownSize = try readOffset(CheckpointFile.cleanShutdown)
+        let cleanShutdownPath = Path.join(directory, CheckpointFile.cleanShutdown)
+        if fileSystem.fileExists(cleanShutdownPath) {
+            try fileSystem.removeFile(cleanShutdownPath)
+            try fileSystem.syncDirectory(directory)
+        }
 
         var segments: [LogSegment] = []
         var scanned: Set<Int64> = []
         var removed: [Int64] = []
         for (i, base) in bases.enumerated() {
-            let trusted = i + 1 < bases.count && bases[i + 1] <= recoveryPoint
+            var trusted = i + 1 < bases.count && bases[i + 1] <= recoveryPoint
+            if i == bases.count - 1, let cleanShutdownSize {
+                let file = try fileSystem.openFile(SegmentFileNames.logPath(directory, base), options: [])
+                trusted = try file.size() == cleanShutdownSize
+                file.close()
+            }
             let (segment, truncated) = try LogSegment.open(
                 in: directory, baseOffset: base, fileSystem: fileSystem,
                 indexIntervalBytes: config.indexIntervalBytes, trusted: trusted, nowMs: nowMs)

@@ -64,7 +64,7 @@ extension LogSegment {
         guard start.header.lastOffset < limitOffset else { return start.position }
         let firstEnd = start.position + Int64(start.header.totalSize)
         guard minOneBatch || firstEnd - start.position <= Int64(maxBytes) else { return start.position }
-        let budgetEnd = start.position + Int64(max(maxBytes, 0))
+        let budgetEnd = start.position + Int64(min(max(maxBytes, 0), Int(Int32.max)))  // maxBytes comes from the network
         var end = firstEnd
         // Jump over whole batches with the index: every batch before an entry ends below the entry's offset.
         if let entry = try offsetIndex.lastEntry(where: { $0.position <= budgetEnd && $0.offset <= limitOffset }),

@@ -137,10 +137,37 @@ struct LogSegment {
 
     // MARK: Truncation
 
-    /// Drops the batch containing `offset` and everything after it; rebuilds the indexes.
+    /// Drops the batch containing `offset` and everything after it, and the index entries for them.
     mutating func truncate(to offset: Int64) throws {
         guard let location = try locate(offset: offset) else { return }
-        try log.truncate(to: location.position)
-        _ = try recover()
+        let cut = location.position
+        try log.truncate(to: cut)
+        try offsetIndex.truncate(keepingWhile: { $0.position < cut })
+        try timeIndex.truncate(keepingWhile: { $0.offset < location.header.baseOffset })
+        // Time entries are written at offset-index entries with the max so far, so the kept time index
+        // covers every batch before the last kept offset entry; walk the batches from there to the cut.
+        let walkStart = offsetIndex.last?.position ?? 0
+        sizeBytes = walkStart
+        nextOffset = offsetIndex.last?.offset ?? baseOffset
+        maxTimestamp = timeIndex.last?.timestamp ?? -1
+        offsetOfMaxTimestamp = timeIndex.last?.offset ?? baseOffset
+        bytesSinceIndexEntry = 0
+        if walkStart == 0 { firstBatchMaxTimestamp = nil }
+        scannedEpochStarts = nil
+        var position = walkStart
+        while position < cut {
+            guard let header = try header(at: position) else {
+                throw StorageError.io(operation: "read batch header", path: log.path, errno: 0)
+            }
+            if firstBatchMaxTimestamp == nil { firstBatchMaxTimestamp = header.maxTimestampMs }
+            if header.maxTimestampMs > maxTimestamp {
+                maxTimestamp = header.maxTimestampMs
+                offsetOfMaxTimestamp = header.baseOffset
+            }
+            bytesSinceIndexEntry += header.totalSize
+            position += Int64(header.totalSize)
+            nextOffset = header.nextOffset
+        }
+        sizeBytes = cut
     }
 }

@@ -56,6 +56,14 @@ extension LogState {
         highWatermark = offset
     }
 
+    /// Moves the high watermark up to `offset`, capped at the durable log end offset; never down.
+    mutating func advanceHighWatermark(toAtMost offset: Int64) -> Bool {
+        let target = min(offset, flush.flushedOffset)
+        guard target > highWatermark else { return false }
+        highWatermark = target
+        return true
+    }
+
     mutating func writeCheckpoints() throws {
         if checkpointedHighWatermark != highWatermark {
             try writeOffsetCheckpoint(CheckpointFile.highWatermark, highWatermark)

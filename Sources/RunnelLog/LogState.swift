@@ -173,7 +173,7 @@ struct LogState {
         if lastOffset - segment.baseOffset > Int64(UInt32.max) { return true }  // relative offsets are uint32
         guard !segment.isEmpty else { return false }
         if segment.sizeBytes + Int64(appendBytes) > Int64(config.segmentBytesMax) { return true }
-        return nowMs - segment.rollReferenceMs > config.segmentMs
+        return ageMs(now: nowMs, timestamp: segment.rollReferenceMs) > config.segmentMs
     }
 
     /// Makes a new active segment at `baseOffset`. The old one is sealed and synced first, so no crash can
@@ -209,7 +209,16 @@ struct LogState {
 
     mutating func close() {
         guard !isClosed else { return }
-        if failure == nil { try? writeCheckpoints() }  // best effort: recovery does not depend on it
+        if failure == nil {
+            // Best effort: without these files the next open simply scans more.
+            do {
+                try writeCheckpoints()
+                let activeIndex = segments.count - 1
+                try segments[activeIndex].seal()
+                for file in segments[activeIndex].files { try file.sync() }
+                try writeOffsetCheckpoint(CheckpointFile.cleanShutdown, segments[activeIndex].sizeBytes)
+            } catch {}
+        }
         isClosed = true
         outbox += flush.close()
         for segment in segments { retiredFiles += segment.files }

@@ -131,6 +131,14 @@ public final class PartitionLog: Sendable {
         state.withLock { $0.updateHighWatermark(offset) }
     }
 
+    /// The forgiving form for followers (and a leader that recomputes): the high watermark becomes
+    /// min(`offset`, `flushedOffset`) if that is higher than now; otherwise nothing changes.
+    /// Returns whether it moved.
+    @discardableResult
+    public func advanceHighWatermark(toAtMost offset: Int64) -> Bool {
+        state.withLock { $0.advanceHighWatermark(toAtMost: offset) }
+    }
+
     /// Writes the high-watermark and recovery-point checkpoints if they changed. Call periodically
     /// (Kafka: every 5 s) and before a clean stop.
     public func writeCheckpoints() throws(LogError) {

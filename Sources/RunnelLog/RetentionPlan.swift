@@ -18,7 +18,7 @@ enum RetentionPlan {
         let belowStart = belowHighWatermark.prefix { $0.nextSegmentBaseOffset <= logStartOffset }.count
         var expired = 0
         if let retentionMs = config.retentionMs {
-            expired = belowHighWatermark.prefix { nowMs - $0.maxTimestamp > retentionMs }.count
+            expired = belowHighWatermark.prefix { ageMs(now: nowMs, timestamp: $0.maxTimestamp) > retentionMs }.count
         }
         var oversized = 0
         if let retentionBytes = config.retentionBytes {
@@ -31,4 +31,11 @@ enum RetentionPlan {
         }
         return max(belowStart, expired, oversized)
     }
+}
+
+/// `now - timestamp`, saturating: timestamps come from clients and may be anywhere in Int64.
+func ageMs(now: Int64, timestamp: Int64) -> Int64 {
+    let (age, overflow) = now.subtractingReportingOverflow(timestamp)
+    guard overflow else { return age }
+    return timestamp < 0 ? Int64.max : Int64.min
 }

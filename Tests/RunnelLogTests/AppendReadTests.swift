@@ -56,6 +56,15 @@ final class AppendReadTests: XCTestCase {
         }
     }
 
+    func testExtremeMaxBytesAreSafe() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<3 { try log.appendAsLeader(TestBatches.make(baseOffset: Int64(i)), leaderEpoch: 0, nowMs: 0) }
+        XCTAssertEqual(try TestBatches.headers(try log.read(from: 0, maxBytes: Int.max, upTo: 3).records).count, 3)
+        XCTAssertEqual(try TestBatches.headers(try log.read(from: 0, maxBytes: -5, upTo: 3).records).count, 1)
+        XCTAssertEqual(try log.read(from: 0, maxBytes: -5, upTo: 3, minOneBatch: false).records.readableBytes, 0)
+    }
+
     func testReadStopsBelowTheLimitOffset() throws {
         let fixture = try LogFixture()
         let log = try fixture.open()

@@ -19,7 +19,7 @@ final class CrashRecoveryTests: XCTestCase {
             try log.appendAsLeader(torn, leaderEpoch: 0, nowMs: 0)
             XCTAssertEqual(log.flushedOffset, 2)
             XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(0)), torn.readableBytes)
-            fixture.fileSystem.crash(.keepUnsyncedBytes([fixture.segmentPath(0): kept]))
+            fixture.crash(.keepUnsyncedBytes([fixture.segmentPath(0): kept]))
 
             let recovered = try fixture.open()
             let expectedEnd: Int64 = kept < second.readableBytes ? 2 : kept < torn.readableBytes ? 5 : 6
@@ -45,7 +45,7 @@ final class CrashRecoveryTests: XCTestCase {
         try fixture.appendDurably(log, TestBatches.make(baseOffset: 0, records: 4))
         try log.appendAsLeader(TestBatches.make(baseOffset: 4, records: 4), leaderEpoch: 0, nowMs: 0)
         XCTAssertEqual(log.logEndOffset, 8)
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 4)
         XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [0])
@@ -68,7 +68,7 @@ final class CrashRecoveryTests: XCTestCase {
                 if random.next() % 7 == 0 { try log.writeCheckpoints() }
             }
             let flushed = log.flushedOffset
-            fixture.fileSystem.crash(.seeded(seed))
+            fixture.crash(.seeded(seed))
             let recovered = try fixture.open()
             XCTAssertGreaterThanOrEqual(recovered.logEndOffset, flushed, "seed \(seed)")
             let headers = try fixture.readAll(recovered)
@@ -90,7 +90,7 @@ final class CrashRecoveryTests: XCTestCase {
         let log = try fixture.open()
         let batches = (0..<4).map { TestBatches.make(baseOffset: Int64($0)) }
         for batch in batches { try fixture.appendDurably(log, batch) }
-        log.close()
+        fixture.crash(.dropUnsynced)  // not a clean close: the active segment is scanned on open
         // Flip one byte inside the third batch's records: its CRC no longer holds.
         let file = try fixture.fileSystem.openFile(fixture.segmentPath(0), options: [])
         let position = Int64(2 * batches[0].readableBytes + 70)
@@ -112,7 +112,7 @@ final class CrashRecoveryTests: XCTestCase {
         try log.appendAsLeader(TestBatches.make(baseOffset: 2, valueBytes: 100), leaderEpoch: 0, nowMs: 0)
         XCTAssertEqual(log.segmentBaseOffsets, [0, 2])
         XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(0)), 0)
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 2)
         XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [0, 1])
@@ -199,5 +199,50 @@ final class CrashRecoveryTests: XCTestCase {
         let file = try fixture.fileSystem.openFile(fixture.segmentPath(base, suffix), options: [])
         defer { file.close() }
         return try file.size()
+    }
+}
+
+final class CleanShutdownTests: XCTestCase {
+    private func closedLog(_ fixture: LogFixture) throws -> [ByteBuffer] {
+        let log = try fixture.open()
+        let batches = (0..<6).map { TestBatches.make(baseOffset: Int64($0), timestampMs: Int64($0) * 100) }
+        for batch in batches { try log.appendAsLeader(batch, leaderEpoch: 0, nowMs: 0) }
+        log.close()  // no sync pass ran: the clean close syncs the active segment itself
+        return batches
+    }
+
+    /// Flips a byte inside the records of the third batch; its CRC no longer holds.
+    private func corruptThirdBatch(_ fixture: LogFixture, _ batches: [ByteBuffer]) throws {
+        let file = try fixture.fileSystem.openFile(fixture.segmentPath(0), options: [])
+        let position = Int64(2 * batches[0].readableBytes + 70)
+        try file.write([try file.read(at: position, count: 1)[0] ^ 0xFF], at: position)
+        try file.sync()
+        file.close()
+    }
+
+    func testCleanCloseMakesTheActiveSegmentDurableAndSkipsItsScanOnce() throws {
+        let fixture = try LogFixture()
+        let batches = try closedLog(fixture)
+        fixture.crash(.dropUnsynced)
+        // The scan is skipped: corruption that only a CRC check would find goes unnoticed (as in Kafka).
+        try corruptThirdBatch(fixture, batches)
+        let reopened = try fixture.open()
+        XCTAssertEqual(reopened.logEndOffset, 6)
+        XCTAssertEqual(try reopened.offsetForMaxTimestamp()?.baseOffset, 5)
+        XCTAssertEqual(try reopened.offsetForTimestamp(250)?.baseOffset, 3)
+        XCTAssertFalse(fixture.fileSystem.fileExists(fixture.directory + "/clean-shutdown"))
+        // The marker is gone, so the next open after a crash scans again and cuts at the corrupt batch.
+        fixture.crash(.dropUnsynced)
+        XCTAssertEqual(try fixture.open().logEndOffset, 2)
+    }
+
+    func testWithoutACleanCloseTheActiveSegmentIsScanned() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        let batches = (0..<6).map { TestBatches.make(baseOffset: Int64($0)) }
+        for batch in batches { try fixture.appendDurably(log, batch) }
+        fixture.crash(.dropUnsynced)
+        try corruptThirdBatch(fixture, batches)
+        XCTAssertEqual(try fixture.open().logEndOffset, 2)
     }
 }

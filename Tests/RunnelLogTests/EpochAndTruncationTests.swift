@@ -30,7 +30,7 @@ final class EpochAndTruncationTests: XCTestCase {
         let fixture = try LogFixture()
         let log = try logWithEpochs(fixture)
         let entries = log.epochEntries
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         XCTAssertEqual(try fixture.open().epochEntries, entries)
 
         let path = fixture.directory + "/leader-epoch-checkpoint"
@@ -50,12 +50,12 @@ final class EpochAndTruncationTests: XCTestCase {
         XCTAssertEqual(log.endOffset(forEpoch: 4), EpochEndOffset(epoch: 4, endOffset: 9))
         XCTAssertEqual(log.endOffset(forEpoch: 6), EpochEndOffset(epoch: 6, endOffset: 9))
         // Recovery drops epochs that start at the log end (as Kafka does): no data of theirs survived.
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.latestEpoch, 4)
         try recovered.assignEpochStart(epoch: 6, startOffset: 9)
         try fixture.appendDurably(recovered, TestBatches.make(baseOffset: 9, epoch: 6), epoch: 6)
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         XCTAssertEqual(try fixture.open().epochEntries.last, EpochEntry(epoch: 6, startOffset: 9))
     }
 
@@ -83,7 +83,7 @@ final class EpochAndTruncationTests: XCTestCase {
         XCTAssertTrue(log.segmentBaseOffsets.allSatisfy { $0 < 5 })
 
         // A crash cannot bring the dropped batches back.
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 5)
         XCTAssertEqual(try fixture.readAll(recovered).map(\.baseOffset), [0, 1, 2, 3, 4])
@@ -121,7 +121,7 @@ final class EpochAndTruncationTests: XCTestCase {
         XCTAssertEqual(log.segmentBaseOffsets, [100])
         try log.appendAsFollower(TestBatches.make(baseOffset: 100, epoch: 7), nowMs: 0)
         fixture.scheduler.runPass()
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logStartOffset, 100)
         XCTAssertEqual(recovered.logEndOffset, 101)

@@ -79,7 +79,7 @@ final class FlushTests: XCTestCase {
         fixture.scheduler.runPass()
         XCTAssertEqual(log.flushedOffset, 6)
         for base in log.segmentBaseOffsets { XCTAssertEqual(fixture.fileSystem.unsyncedBytes(fixture.segmentPath(base)), 0) }
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         XCTAssertEqual(try fixture.open().logEndOffset, 6)
     }
 
@@ -147,6 +147,20 @@ final class FlushTests: XCTestCase {
         XCTAssertEqual(log.highWatermark, 4)
         log.close()
         XCTAssertEqual(try fixture.open().highWatermark, 4)
+    }
+
+    func testAdvancingTheHighWatermarkIsCappedByTheFlushedOffsetAndNeverGoesBack() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        try fixture.appendDurably(log, TestBatches.make(records: 4))
+        try log.appendAsLeader(TestBatches.make(baseOffset: 4, records: 4), leaderEpoch: 0, nowMs: 0)
+        XCTAssertTrue(log.advanceHighWatermark(toAtMost: 100))
+        XCTAssertEqual(log.highWatermark, 4)  // 4...7 are not durable yet
+        XCTAssertFalse(log.advanceHighWatermark(toAtMost: 2))
+        XCTAssertEqual(log.highWatermark, 4)
+        fixture.scheduler.runPass()
+        XCTAssertTrue(log.advanceHighWatermark(toAtMost: 6))
+        XCTAssertEqual(log.highWatermark, 6)
     }
 
     func testClosingFailsPendingWaiters() throws {

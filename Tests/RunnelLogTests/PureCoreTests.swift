@@ -58,6 +58,16 @@ final class RetentionPlanTests: XCTestCase {
                                                     logStartOffset: 0, config: config, nowMs: 1_000_000), 1)
     }
 
+    func testExtremeClientTimestampsDoNotOverflowTheAge() {
+        let config = LogConfig(retentionMs: 1_000)
+        let ancient = [SegmentSummary(baseOffset: 0, nextSegmentBaseOffset: 10, sizeBytes: 1, maxTimestamp: Int64.min)]
+        XCTAssertEqual(RetentionPlan.deletableCount(inactive: ancient, activeSizeBytes: 0, highWatermark: 100,
+                                                    logStartOffset: 0, config: config, nowMs: 5_000), 1)
+        let future = [SegmentSummary(baseOffset: 0, nextSegmentBaseOffset: 10, sizeBytes: 1, maxTimestamp: Int64.max)]
+        XCTAssertEqual(RetentionPlan.deletableCount(inactive: future, activeSizeBytes: 0, highWatermark: 100,
+                                                    logStartOffset: 0, config: config, nowMs: -5_000), 0)
+    }
+
     func testSegmentsBelowTheLogStartOffsetGoEvenWithoutRetention() {
         let config = LogConfig(retentionMs: nil, retentionBytes: nil)
         XCTAssertEqual(RetentionPlan.deletableCount(inactive: segments, activeSizeBytes: 0, highWatermark: 100,

@@ -66,7 +66,7 @@ final class RetentionTests: XCTestCase {
         XCTAssertThrowsError(try log.deleteRecords(before: 9)) { error in
             guard case .offsetOutOfRange? = error as? LogError else { return XCTFail("\(error)") }
         }
-        fixture.fileSystem.crash(.dropUnsynced)
+        fixture.crash(.dropUnsynced)
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logStartOffset, 5)
         XCTAssertEqual(recovered.highWatermark, 5)  // the restored high watermark is never below the start

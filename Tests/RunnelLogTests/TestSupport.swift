@@ -35,7 +35,8 @@ enum TestBatches {
 /// A partition directory on a simulated disk with a manual sync scheduler.
 final class LogFixture {
     let fileSystem: SimulatedFileSystem
-    let scheduler = ManualSyncScheduler()
+    /// Replaced by `crash`: a real crash takes the process, and its fsync queue, with it.
+    private(set) var scheduler = ManualSyncScheduler()
     let directory = "/data/orders-0-000102030405060708090a0b0c0d0e0f"
     var config: LogConfig
 
@@ -44,6 +45,12 @@ final class LogFixture {
         self.fileSystem = fileSystem
         try fileSystem.createDirectory("/data")
         try fileSystem.syncDirectory("/")
+    }
+
+    /// Power loss: the disk forgets what the tear says, and requests queued before it are gone.
+    func crash(_ tear: SimulatedFileSystem.Tear = .dropUnsynced) {
+        fileSystem.crash(tear)
+        scheduler = ManualSyncScheduler()
     }
 
     func open(nowMs: Int64 = 0) throws -> PartitionLog {
