@@ -21,7 +21,13 @@ final class GoldenTests: XCTestCase {
             while let payload = try stream.readKafkaFrame(maxBytes: 100 << 20) {
                 frames += 1
                 let name = "\(file.lastPathComponent) frame \(frames)"
-                let decoded = try RequestFrame.decode(payload: payload)
+                let result = Result { () throws(RequestFrameError) -> DecodedRequest in try RequestFrame.decode(payload: payload) }
+                if case .failure(.unsupportedVersion(.apiVersions, let version, _)) = result {
+                    // kafka-python 3 probes with ApiVersions v4 first; the broker answers error 35 in v0.
+                    XCTAssertGreaterThan(version, ApiKey.apiVersions.versions.upperBound, name)
+                    continue
+                }
+                let decoded = try result.get()
                 XCTAssertEqual(decoded.trailingBytes, 0, name)
                 var again = ByteBuffer()
                 let header = decoded.header
