@@ -65,6 +65,17 @@ public final class RaftWAL {
     private var failure: StorageError?
 
     public var lastIndex: LogIndex { entries.last?.index ?? snapshotMetadata.index }
+
+    /// The entry written at `index`; nil at or below the snapshot and beyond the end.
+    public func entry(at index: LogIndex) -> Entry? {
+        guard index > snapshotMetadata.index, index <= lastIndex else { return nil }
+        return entries[Int(index.rawValue - snapshotMetadata.index.rawValue - 1)]
+    }
+
+    /// The term of the entry at `index`, the snapshot's term at its index; nil elsewhere.
+    public func term(at index: LogIndex) -> Term? {
+        index == snapshotMetadata.index ? snapshotMetadata.term : entry(at: index)?.term
+    }
     public var segmentCount: Int { segmentSeqs.count }
     /// Whether anything was saved since the last sync.
     public var hasUnsyncedWrites: Bool { !dirtyFiles.isEmpty || directoryDirty }
