@@ -12,6 +12,11 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
     case heal
     /// The leader removes this voter; the membership manager re-adds it later (as learner, then voter).
     case removeVoter(NodeID)
+    /// Crash whichever node leads now (if any); it restarts after `restartUnits`.
+    case crashLeader(restartUnits: Int)
+    /// Crash the node right after the messages of its next vote leave; it restarts after `restartUnits`.
+    /// Aims at the window where a vote is promised but (broken drivers) not durable or forgotten.
+    case crashAfterNextVote(NodeID, restartUnits: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +26,8 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
         case .partition(let p): return "partition(\(p))"
         case .heal: return "heal"
         case .removeVoter(let n): return "removeVoter(\(n))"
+        case .crashLeader(let r): return "crashLeader(restart after \(r))"
+        case .crashAfterNextVote(let n, let r): return "crashAfterNextVote(\(n), restart after \(r))"
         }
     }
 }
@@ -39,13 +46,15 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
     /// Units per tick of each node (10 is nominal; lower ticks faster).
     public var tickPeriodUnits: [Int]
     public var preVote: Bool
+    /// Small values split replication into many appends, which exposes commit-rule bugs.
+    public var maxEntriesPerAppend: Int
     public var clientProposalPerMille: Int
     public var schedule: [ScheduledFault]
 
     public var description: String {
         var lines = [
             "network: loss \(network.lossPerMille)‰, duplicate \(network.duplicatePerMille)‰, delay 1...\(network.delayUnitsMax) units",
-            "fsync latency 0...\(fsyncLatencyUnitsMax) units, tick periods \(tickPeriodUnits), preVote \(preVote), proposals \(clientProposalPerMille)‰/unit",
+            "fsync latency 0...\(fsyncLatencyUnitsMax) units, tick periods \(tickPeriodUnits), preVote \(preVote), maxEntriesPerAppend \(maxEntriesPerAppend), proposals \(clientProposalPerMille)‰/unit",
             "schedule (\(schedule.count) faults):",
         ]
         lines += schedule.map { "  \($0)" }
@@ -59,7 +68,9 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
         let network = NetworkFaults(
             lossPerMille: below(4) == 0 ? 0 : below(120), duplicatePerMille: below(60),
             delayUnitsMax: 1 + below(3 * unitsPerTick))
-        let periods = nodes.map { _ in below(3) == 0 ? unitsPerTick - 2 - below(3) : unitsPerTick + below(3) }
+        // Drift within ±20%: beyond that a fast node without pre-vote keeps disrupting slower ones with
+        // higher terms, and elections rarely finish (a liveness limit of Raft, not a bug).
+        let periods = nodes.map { _ in below(3) == 0 ? unitsPerTick - 1 - below(unitsPerTick / 5) : unitsPerTick + below(2) }
         var schedule: [ScheduledFault] = []
         var down: Set<NodeID> = []
         var wipesLeft = nodes.count >= 5 ? 2 : 1
@@ -76,7 +87,7 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
             }
             let upNodes = nodes.filter { !down.contains($0) }
             let roll = below(100)
-            if roll < 40, upNodes.count > 0 {
+            if roll < 35, upNodes.count > 0 {
                 let node = upNodes[below(upNodes.count)]
                 let canWipe = wipesLeft > 0 && time - lastWipeAt > 150 * unitsPerTick && down.isEmpty
                 if canWipe && below(6) == 0 {
@@ -90,7 +101,7 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
                 // Quick restarts matter: a node that returns within an election can vote again.
                 let delay = below(3) == 0 ? 1 + below(unitsPerTick) : 1 + below(30 * unitsPerTick)
                 pendingRestarts.append((time + delay, node))
-            } else if roll < 70 {
+            } else if roll < 62 {
                 let partition: Partition
                 switch below(4) {
                 case 0: partition = .isolate(nodes[below(nodes.count)])
@@ -111,8 +122,14 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
                     partition = nodes.count >= 5 ? .majorityRing : .isolate(nodes[below(nodes.count)])
                 }
                 schedule.append(ScheduledFault(atUnits: time, fault: .partition(partition)))
-            } else if roll < 88 {
+            } else if roll < 80 {
                 schedule.append(ScheduledFault(atUnits: time, fault: .heal))
+            } else if roll < 87 {
+                schedule.append(ScheduledFault(atUnits: time, fault: .crashLeader(restartUnits: 1 + below(20 * unitsPerTick))))
+            } else if roll < 95 {
+                schedule.append(
+                    ScheduledFault(
+                        atUnits: time, fault: .crashAfterNextVote(nodes[below(nodes.count)], restartUnits: 1 + below(unitsPerTick / 2))))
             } else {
                 schedule.append(ScheduledFault(atUnits: time, fault: .removeVoter(nodes[below(nodes.count)])))
             }
@@ -124,6 +141,6 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
         schedule.sort { $0.atUnits < $1.atUnits }
         return FaultPlan(
             network: network, fsyncLatencyUnitsMax: below(2 * unitsPerTick), tickPeriodUnits: periods,
-            preVote: below(2) == 0, clientProposalPerMille: 20 + below(150), schedule: schedule)
+            preVote: below(4) != 0, maxEntriesPerAppend: [1, 2, 8][below(3)], clientProposalPerMille: 20 + below(150), schedule: schedule)
     }
 }

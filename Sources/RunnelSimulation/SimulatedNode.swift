@@ -28,6 +28,10 @@ final class SimulatedNode {
     var incarnation = 0
     /// The membership manager leaves a removed voter out until then.
     var demotedUntilUnits = 0
+    /// Armed by `crashAfterNextVote`: restart this many units after the crash.
+    var crashAfterVoteRestartUnits: Int?
+    /// A restart the simulation scheduled itself (after a targeted crash).
+    var restartAtUnits: Int?
 
     init(id: NodeID, tickPeriodUnits: Int, directory: DirectoryID) {
         self.id = id

@@ -72,6 +72,8 @@ public struct SimulationResult: Sendable {
 public final class Simulation {
     public let options: SimulationOptions
     public let plan: FaultPlan
+    /// Small segments keep simulated files short (each write copies its file) and exercise rolling.
+    static let segmentBytesMax = 8 << 10
     let nodes: [SimulatedNode]
     let nodeIDs: [NodeID]
     var network: SimulatedNetwork
@@ -158,10 +160,13 @@ public final class Simulation {
         }
         if checker.violations.isEmpty {
             checker.now = now
-            let leaders = nodes.filter { $0.raft?.role == .leader }.map { "\($0.id)@\($0.raft!.term)" }
+            let states = nodes.map { node -> String in
+                guard let r = node.raft else { return "\(node.id) down" }
+                return "\(node.member) \(r.role.rawValue) term \(r.term) last \(r.lastIndex) commit \(r.commitIndex) voters \(r.membership.voters) learners \(r.membership.learners)"
+            }
             checker.fail(
                 .liveness,
-                "no proposal committed on a majority within \(options.livenessTicksMax) ticks of healing (leaders: \(leaders), probe: \(probe.map { "\($0.index)" } ?? "none"))"
+                "no proposal committed on a majority within \(options.livenessTicksMax) ticks of healing (probe: \(probe.map { "\($0.index)" } ?? "none")); nodes: \(states.joined(separator: "; "))"
             )
         }
     }
@@ -180,6 +185,10 @@ public final class Simulation {
                 scheduleNext += 1
             }
         }
+        for node in nodes where !node.isUp && (node.restartAtUnits ?? Int.max) <= now {
+            node.restartAtUnits = nil
+            restart(node)
+        }
         if Int(random.next() % 1000) < plan.clientProposalPerMille { proposeFromClient() }
         if now % options.unitsPerTick == 0 { manageMembership() }
         for node in nodes where node.isUp && now >= node.nextTickAtUnits {
@@ -188,6 +197,12 @@ public final class Simulation {
         }
         for message in network.deliverDue(now: now) {
             guard let node = nodes.first(where: { $0.id == message.to }), node.isUp else { continue }
+            if acceptsMismatchedAppend(node.raft!, message) {
+                checker.fail(
+                    .logMatching,
+                    "node \(node.id) accepts \(message) although its entry at the previous index differs (core fault skipLogMatchingCheck)")
+                return
+            }
             trace.record(0xD0, message.from.rawValue, message.to.rawValue, message.term.rawValue, messageTag(message.kind),
                 text: "@\(now) deliver \(message)")
             node.raft!.step(message)
@@ -198,6 +213,18 @@ public final class Simulation {
         }
         for node in nodes where node.raft?.role == .leader { checker.observeLeader(node.id, term: node.raft!.term) }
         now += 1
+    }
+
+    /// Whether a core built with `skipLogMatchingCheck` is about to append entries after a previous entry
+    /// that differs from the leader's. The checkers would see the broken log once persisted, but the core
+    /// stops first on its own precondition (terms decreasing along the log), ending the whole process; so
+    /// the simulator observes the acceptance itself. A correct core refuses such an append.
+    func acceptsMismatchedAppend(_ raft: RaftNode, _ message: Message) -> Bool {
+        guard raft.config.faults.skipLogMatchingCheck, message.term >= raft.term,
+            case .append(let prevIndex, let prevTerm, let entries, _) = message.kind, !entries.isEmpty,
+            prevIndex <= raft.lastIndex, prevIndex > raft.snapshotMetadata.index
+        else { return false }
+        return raft.entry(at: prevIndex).map { $0.term != prevTerm } ?? false
     }
 
     // MARK: The driver: Ready handling as the contract says
@@ -216,6 +243,7 @@ public final class Simulation {
             if options.variant.driverFaults.sendBeforeFsync {
                 send(ready.messages)
                 sent = true
+                if crashIfArmed(node, ready) { return }
             }
             let latency = Int(random.next() % UInt64(plan.fsyncLatencyUnitsMax + 1))
             node.inflight = InflightReady(ready: ready, syncAtUnits: now + latency, sent: sent)
@@ -273,7 +301,10 @@ public final class Simulation {
         checker.observeDurableCommit(
             node.member, max(wal.durableHardState.commit, wal.snapshotMetadata.index), context: "sync")
         let ready = inflight.ready
-        if !inflight.sent { send(ready.messages) }
+        if !inflight.sent {
+            send(ready.messages)
+            if crashIfArmed(node, ready) { return }
+        }
         if let snapshot = ready.snapshot {
             node.machine = StateMachine(snapshot: snapshot)
             checker.observeApplied(node.id, index: node.machine.index, hash: node.machine.hash)
@@ -320,7 +351,9 @@ public final class Simulation {
     func start(_ node: SimulatedNode) {
         let wal: RaftWAL
         do {
-            wal = try RaftWAL.open(fileSystem: node.fileSystem, path: node.path, nodeID: node.id)
+            wal = try RaftWAL.open(
+                fileSystem: node.fileSystem, path: node.path, nodeID: node.id,
+                options: RaftWALOptions(segmentBytesMax: Self.segmentBytesMax))
         } catch {
             preconditionFailure("node \(node.id) cannot recover its WAL: \(error)")
         }
@@ -335,12 +368,24 @@ public final class Simulation {
         node.incarnation += 1
         let config = RaftConfig(
             id: node.id, directory: node.directory, electionTicks: 10, heartbeatTicks: 1, preVote: plan.preVote,
-            checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: 8, maxUncommittedEntries: 256,
+            checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: plan.maxEntriesPerAppend, maxUncommittedEntries: 256,
             seed: options.seed &+ UInt64(node.incarnation) &* 0x9E37_79B9, faults: options.variant.raftFaults)
         node.raft = RaftNode(config: config, state: state)
         node.machine = StateMachine(snapshot: state.snapshot)
         node.inflight = nil
         node.nextTickAtUnits = now + node.tickPeriodUnits
+    }
+
+    /// Carries out an armed `crashAfterNextVote` once a Ready that grants a vote has sent its messages.
+    func crashIfArmed(_ node: SimulatedNode, _ ready: Ready) -> Bool {
+        guard let restartUnits = node.crashAfterVoteRestartUnits,
+            ready.messages.contains(where: { if case .voteResponse(granted: true) = $0.kind { return true } else { return false } })
+        else { return false }
+        node.crashAfterVoteRestartUnits = nil
+        trace.record(0xF2, node.id.rawValue, text: "@\(now) crash \(node.id) right after its vote left")
+        crash(node, torn: false)
+        node.restartAtUnits = now + restartUnits
+        return true
     }
 
     func crash(_ node: SimulatedNode, torn: Bool) {
@@ -353,6 +398,7 @@ public final class Simulation {
 
     func restart(_ node: SimulatedNode) {
         guard !node.isUp else { return }
+        node.restartAtUnits = nil
         if node.wiped {
             node.wiped = false
             node.directory = DirectoryID.random(using: &random)
@@ -377,14 +423,23 @@ public final class Simulation {
             let target = node(id)
             guard target.isUp else { return }
             crash(target, torn: false)
+            // Losing a disk while the configuration is short of a member could lose the quorum for good,
+            // which no protocol survives: then the wipe is only a crash.
+            guard configurationIsFull() else { return }
             target.fileSystem.wipe()
             target.wiped = true
         case .partition(let partition):
             network.blocked = partition.blockedLinks(nodes: nodeIDs)
         case .heal:
             network.blocked = []
+        case .crashLeader(let restartUnits):
+            guard let leader = currentLeader() else { return }
+            crash(leader, torn: false)
+            leader.restartAtUnits = now + restartUnits
+        case .crashAfterNextVote(let id, let restartUnits):
+            node(id).crashAfterVoteRestartUnits = restartUnits
         case .removeVoter(let id):
-            guard let leader = currentLeader(), leader.id != id else { return }
+            guard configurationIsFull(), let leader = currentLeader(), leader.id != id else { return }
             if (try? leader.raft!.proposeMembershipChange(.removeVoter(id))) != nil {
                 node(id).demotedUntilUnits = now + 30 * options.unitsPerTick
             }
@@ -392,6 +447,12 @@ public final class Simulation {
     }
 
     func node(_ id: NodeID) -> SimulatedNode { nodes[Int(id.rawValue) - 1] }
+
+    /// Whether the leader's configuration has every node, with its current directory, as a voter.
+    func configurationIsFull() -> Bool {
+        guard let membership = currentLeader()?.raft?.membership else { return false }
+        return membership.learners.isEmpty && Set(membership.voters) == Set(nodes.map(\.member))
+    }
 
     // MARK: Clients and the membership manager
 

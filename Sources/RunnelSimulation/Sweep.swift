@@ -20,15 +20,19 @@ public struct Sweep: Sendable {
         public var failures: [SimulationResult] = []
         public var violationCounts: [Invariant: Int] = [:]
         public var commitIndexTotal: UInt64 = 0
+        /// Folds every seed's trace hash: equal digests mean the sweep replayed identically.
+        public var traceDigest: UInt64 = 0
     }
 
-    public func run(options adjust: (inout SimulationOptions) -> Void = { _ in }) -> Outcome {
+    public func run(options adjust: (inout SimulationOptions) -> Void = { _ in }, willRun: (UInt64) -> Void = { _ in }) -> Outcome {
         var outcome = Outcome()
         for offset in 0..<seedCount {
             var options = SimulationOptions(seed: startSeed &+ UInt64(offset), nodeCount: nodeCount, variant: variant)
             adjust(&options)
+            willRun(options.seed)
             let result = Simulation.run(options)
             outcome.seedsRun += 1
+            outcome.traceDigest = (outcome.traceDigest ^ result.traceHash) &* 0x0000_0100_0000_01B3
             outcome.commitIndexTotal += result.commitIndexMax.rawValue
             for violation in result.violations { outcome.violationCounts[violation.invariant, default: 0] += 1 }
             if !result.passed {

@@ -7,7 +7,7 @@ import RunnelSimulation
 // runnel-sim --bench
 
 let usage = """
-    usage: runnel-sim --seeds N [--start S] [--nodes 3|5] [--variant NAME] [--verbose]
+    usage: runnel-sim --seeds N [--start S] [--nodes 3|5] [--variant NAME] [--verbose] [--progress]
            runnel-sim --bench
     variants: \(Variant.allCases.map(\.rawValue).joined(separator: ", "))
     """
@@ -25,6 +25,7 @@ var nodes = 3
 var variant = Variant.correct
 var verbose = false
 var bench = false
+var progress = false
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     func value() -> String {
@@ -46,6 +47,7 @@ while !arguments.isEmpty {
         variant = v
     case "--verbose": verbose = true
     case "--bench": bench = true
+    case "--progress": progress = true
     case "--help", "-h": print(usage); exit(0)
     default: fail("unknown argument \(flag)")
     }
@@ -60,12 +62,15 @@ guard seeds > 0, (1...9).contains(nodes) else { fail("give --seeds N (N > 0) and
 let clock = ContinuousClock()
 let began = clock.now
 let sweep = Sweep(startSeed: start, seedCount: seeds, nodeCount: nodes, variant: variant)
-let outcome = sweep.run { $0.keepsEventText = verbose }
+let outcome = sweep.run(options: { $0.keepsEventText = verbose }, willRun: { seed in
+    if progress { print("seed \(seed)") }
+})
 let elapsed = clock.now - began
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 print("variant \(variant.rawValue), \(nodes) nodes, seeds \(start)..<\(start + UInt64(seeds))")
 print("seeds run: \(outcome.seedsRun) in \(String(format2(seconds))) s (\(format2(Double(outcome.seedsRun) / max(seconds, 1e-9))) seeds/s)")
 print("mean highest commit index per seed: \(outcome.commitIndexTotal / UInt64(max(outcome.seedsRun, 1)))")
+print("trace digest: \(String(outcome.traceDigest, radix: 16))")
 print("violations: \(outcome.violationCounts.isEmpty ? "none" : outcome.violationCounts.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ", "))")
 print("failing seeds: \(outcome.failures.isEmpty ? "none" : outcome.failures.map { "\($0.options.seed)" }.joined(separator: " "))")
 for failure in outcome.failures.prefix(verbose ? 10 : 3) {
