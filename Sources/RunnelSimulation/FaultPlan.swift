@@ -14,9 +14,10 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
     case removeVoter(NodeID)
     /// Crash whichever node leads now (if any); it restarts after `restartUnits`.
     case crashLeader(restartUnits: Int)
-    /// Crash the node right after the messages of its next vote leave; it restarts after `restartUnits`.
-    /// Aims at the window where a vote is promised but (broken drivers) not durable or forgotten.
-    case crashAfterNextVote(NodeID, restartUnits: Int)
+    /// For `windowUnits`, crash the node right after each vote it grants has left; it restarts after
+    /// `restartUnits`. Aims at the window where a vote is promised but (broken drivers) not durable or
+    /// forgotten, while another candidate of the same term may still ask.
+    case crashAfterVotes(NodeID, windowUnits: Int, restartUnits: Int)
 
     public var description: String {
         switch self {
@@ -27,7 +28,7 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
         case .heal: return "heal"
         case .removeVoter(let n): return "removeVoter(\(n))"
         case .crashLeader(let r): return "crashLeader(restart after \(r))"
-        case .crashAfterNextVote(let n, let r): return "crashAfterNextVote(\(n), restart after \(r))"
+        case .crashAfterVotes(let n, let w, let r): return "crashAfterVotes(\(n), for \(w), restart after \(r))"
         }
     }
 }
@@ -129,7 +130,9 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
             } else if roll < 95 {
                 schedule.append(
                     ScheduledFault(
-                        atUnits: time, fault: .crashAfterNextVote(nodes[below(nodes.count)], restartUnits: 1 + below(unitsPerTick / 2))))
+                        atUnits: time,
+                        fault: .crashAfterVotes(
+                            nodes[below(nodes.count)], windowUnits: 100 * unitsPerTick, restartUnits: 1 + below(3))))
             } else {
                 schedule.append(ScheduledFault(atUnits: time, fault: .removeVoter(nodes[below(nodes.count)])))
             }

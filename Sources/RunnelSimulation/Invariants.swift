@@ -12,6 +12,8 @@ public enum Invariant: String, Hashable, Sendable, CaseIterable {
     case monotonicCommitIndex = "MonotonicCommitIndex"
     /// Every node applies the same sequence of entries.
     case stateMachineSafety = "StateMachineSafety"
+    /// A node that becomes leader holds every entry committed before (Raft §5.4).
+    case leaderCompleteness = "LeaderCompleteness"
     /// The core handed the driver something the contract forbids (entries that do not continue the log).
     case readyContract = "ReadyContract"
     /// After healing, a leader is elected and a fresh proposal commits on a majority in time.
@@ -62,6 +64,24 @@ struct InvariantChecker {
         violations.append(Violation(invariant: invariant, atUnits: now, detail: detail))
     }
 
+    private(set) var committedIndexMax = LogIndex.zero
+
+    /// A new leader's log must hold every committed entry above its snapshot.
+    mutating func observeNewLeader(_ node: NodeID, term: Term, snapshotIndex: LogIndex, entry: (LogIndex) -> Entry?) {
+        var index = snapshotIndex.next
+        while index <= committedIndexMax {
+            if let seen = committed[index] {
+                let held = entry(index)
+                if held.map(EntryKey.init) != seen {
+                    fail(.leaderCompleteness,
+                        "node \(node) leads term \(term) without committed entry \(index)/\(seen.term) (holds \(held.map { "\($0.index)/\($0.term)" } ?? "nothing"))")
+                    return
+                }
+            }
+            index = index.next
+        }
+    }
+
     mutating func observeLeader(_ node: NodeID, term: Term) {
         if let existing = leaders[term] {
             if existing != node { fail(.singleLeaderPerTerm, "nodes \(existing) and \(node) both lead term \(term)") }
@@ -98,6 +118,7 @@ struct InvariantChecker {
             }
         } else {
             committed[entry.index] = key
+            committedIndexMax = max(committedIndexMax, entry.index)
         }
     }
 

@@ -28,8 +28,10 @@ final class SimulatedNode {
     var incarnation = 0
     /// The membership manager leaves a removed voter out until then.
     var demotedUntilUnits = 0
-    /// Armed by `crashAfterNextVote`: restart this many units after the crash.
+    /// Armed by `crashAfterVotes`: until `crashAfterVoteUntilUnits`, crash after each vote granted and
+    /// restart this many units later.
     var crashAfterVoteRestartUnits: Int?
+    var crashAfterVoteUntilUnits = 0
     /// A restart the simulation scheduled itself (after a targeted crash).
     var restartAtUnits: Int?
 
@@ -41,6 +43,23 @@ final class SimulatedNode {
         self.machine = StateMachine(snapshot: PersistentState.empty.snapshot)
     }
 
-    var isUp: Bool { raft != nil }
+    /// Kept apart from `raft` so hot loops need not read (and in debug builds copy) the Raft state.
+    private(set) var isUp = false
+    /// The role as of the last Ready's soft state.
+    var role: Role = .follower
+
+    func bringUp(_ node: RaftNode) {
+        raft = node
+        isUp = true
+        role = .follower
+    }
+
+    func bringDown() {
+        raft = nil
+        wal = nil
+        inflight = nil
+        isUp = false
+        role = .follower
+    }
     var member: Voter { Voter(id: id, directory: directory) }
 }

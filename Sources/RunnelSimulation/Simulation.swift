@@ -172,7 +172,13 @@ public final class Simulation {
     }
 
     func currentLeader() -> SimulatedNode? {
-        nodes.filter { $0.raft?.role == .leader }.max { $0.raft!.term < $1.raft!.term }
+        var best: SimulatedNode?
+        var bestTerm = Term.zero
+        for node in nodes where node.isUp && node.role == .leader {
+            let term = node.raft!.term
+            if best == nil || term > bestTerm { (best, bestTerm) = (node, term) }
+        }
+        return best
     }
 
     // MARK: One step of virtual time
@@ -211,7 +217,6 @@ public final class Simulation {
             process(node)
             if !checker.violations.isEmpty { return }
         }
-        for node in nodes where node.raft?.role == .leader { checker.observeLeader(node.id, term: node.raft!.term) }
         now += 1
     }
 
@@ -238,6 +243,14 @@ public final class Simulation {
                 if !checker.violations.isEmpty || !node.isUp { return }
             }
             guard let ready = node.raft!.ready() else { return }
+            if let soft = ready.softState {
+                node.role = soft.role
+                if soft.role == .leader {
+                    let raft = node.raft!
+                    checker.observeLeader(node.id, term: raft.term)
+                    checker.observeNewLeader(node.id, term: raft.term, snapshotIndex: raft.snapshotMetadata.index) { raft.entry(at: $0) }
+                }
+            }
             guard persist(node, ready) else { return }
             var sent = false
             if options.variant.driverFaults.sendBeforeFsync {
@@ -370,18 +383,17 @@ public final class Simulation {
             id: node.id, directory: node.directory, electionTicks: 10, heartbeatTicks: 1, preVote: plan.preVote,
             checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: plan.maxEntriesPerAppend, maxUncommittedEntries: 256,
             seed: options.seed &+ UInt64(node.incarnation) &* 0x9E37_79B9, faults: options.variant.raftFaults)
-        node.raft = RaftNode(config: config, state: state)
+        node.bringUp(RaftNode(config: config, state: state))
         node.machine = StateMachine(snapshot: state.snapshot)
         node.inflight = nil
         node.nextTickAtUnits = now + node.tickPeriodUnits
     }
 
-    /// Carries out an armed `crashAfterNextVote` once a Ready that grants a vote has sent its messages.
+    /// Carries out an armed `crashAfterVotes` once a Ready that grants a vote has sent its messages.
     func crashIfArmed(_ node: SimulatedNode, _ ready: Ready) -> Bool {
-        guard let restartUnits = node.crashAfterVoteRestartUnits,
+        guard let restartUnits = node.crashAfterVoteRestartUnits, now < node.crashAfterVoteUntilUnits,
             ready.messages.contains(where: { if case .voteResponse(granted: true) = $0.kind { return true } else { return false } })
         else { return false }
-        node.crashAfterVoteRestartUnits = nil
         trace.record(0xF2, node.id.rawValue, text: "@\(now) crash \(node.id) right after its vote left")
         crash(node, torn: false)
         node.restartAtUnits = now + restartUnits
@@ -391,9 +403,7 @@ public final class Simulation {
     func crash(_ node: SimulatedNode, torn: Bool) {
         guard node.isUp else { return }
         node.fileSystem.crash(torn ? .seeded(random.next()) : .dropUnsynced)
-        node.raft = nil
-        node.wal = nil
-        node.inflight = nil
+        node.bringDown()
     }
 
     func restart(_ node: SimulatedNode) {
@@ -436,8 +446,9 @@ public final class Simulation {
             guard let leader = currentLeader() else { return }
             crash(leader, torn: false)
             leader.restartAtUnits = now + restartUnits
-        case .crashAfterNextVote(let id, let restartUnits):
+        case .crashAfterVotes(let id, let windowUnits, let restartUnits):
             node(id).crashAfterVoteRestartUnits = restartUnits
+            node(id).crashAfterVoteUntilUnits = now + windowUnits
         case .removeVoter(let id):
             guard configurationIsFull(), let leader = currentLeader(), leader.id != id else { return }
             if (try? leader.raft!.proposeMembershipChange(.removeVoter(id))) != nil {
@@ -457,7 +468,7 @@ public final class Simulation {
     // MARK: Clients and the membership manager
 
     func proposeFromClient() {
-        let leaders = nodes.filter { $0.raft?.role == .leader }
+        let leaders = nodes.filter { $0.isUp && $0.role == .leader }
         guard !leaders.isEmpty else { return }
         let target = leaders[Int(random.next() % UInt64(leaders.count))]
         proposalCounter += 1
