@@ -12,6 +12,9 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
     case heal
     /// The leader removes this voter; the membership manager re-adds it later (as learner, then voter).
     case removeVoter(NodeID)
+    /// Cut whichever node leads now (if any) off from the others: it keeps taking proposals it cannot
+    /// replicate, the stuff of the Raft paper's Figure 8.
+    case isolateLeader
     /// Crash whichever node leads now (if any); it restarts after `restartUnits`.
     case crashLeader(restartUnits: Int)
     /// For `windowUnits`, crash the node right after each vote it grants has left; it restarts after
@@ -27,6 +30,7 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
         case .partition(let p): return "partition(\(p))"
         case .heal: return "heal"
         case .removeVoter(let n): return "removeVoter(\(n))"
+        case .isolateLeader: return "isolateLeader"
         case .crashLeader(let r): return "crashLeader(restart after \(r))"
         case .crashAfterVotes(let n, let w, let r): return "crashAfterVotes(\(n), for \(w), restart after \(r))"
         }
@@ -104,6 +108,11 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
                 pendingRestarts.append((time + delay, node))
             } else if roll < 62 {
                 let partition: Partition
+                if below(3) == 0 {
+                    schedule.append(ScheduledFault(atUnits: time, fault: .isolateLeader))
+                    time += 1 + below(25 * unitsPerTick)
+                    continue
+                }
                 switch below(4) {
                 case 0: partition = .isolate(nodes[below(nodes.count)])
                 case 1:
@@ -144,6 +153,6 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
         schedule.sort { $0.atUnits < $1.atUnits }
         return FaultPlan(
             network: network, fsyncLatencyUnitsMax: below(2 * unitsPerTick), tickPeriodUnits: periods,
-            preVote: below(4) != 0, maxEntriesPerAppend: [1, 2, 8][below(3)], clientProposalPerMille: 20 + below(150), schedule: schedule)
+            preVote: below(4) != 0, maxEntriesPerAppend: [1, 2, 8][below(3)], clientProposalPerMille: 20 + below(100), schedule: schedule)
     }
 }

@@ -195,7 +195,8 @@ public final class Simulation {
             node.restartAtUnits = nil
             restart(node)
         }
-        if Int(random.next() % 1000) < plan.clientProposalPerMille { proposeFromClient() }
+        // Clients go quiet once healed: liveness asks whether the cluster recovers, not how it keeps up.
+        if faultsActive && Int(random.next() % 1000) < plan.clientProposalPerMille { proposeFromClient() }
         if now % options.unitsPerTick == 0 { manageMembership() }
         for node in nodes where node.isUp && now >= node.nextTickAtUnits {
             node.raft!.tick()
@@ -381,7 +382,7 @@ public final class Simulation {
         node.incarnation += 1
         let config = RaftConfig(
             id: node.id, directory: node.directory, electionTicks: 10, heartbeatTicks: 1, preVote: plan.preVote,
-            checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: plan.maxEntriesPerAppend, maxUncommittedEntries: 256,
+            checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: plan.maxEntriesPerAppend, maxUncommittedEntries: 64,
             seed: options.seed &+ UInt64(node.incarnation) &* 0x9E37_79B9, faults: options.variant.raftFaults)
         node.bringUp(RaftNode(config: config, state: state))
         node.machine = StateMachine(snapshot: state.snapshot)
@@ -442,6 +443,9 @@ public final class Simulation {
             network.blocked = partition.blockedLinks(nodes: nodeIDs)
         case .heal:
             network.blocked = []
+        case .isolateLeader:
+            guard let leader = currentLeader() else { return }
+            network.blocked = Partition.isolate(leader.id).blockedLinks(nodes: nodeIDs)
         case .crashLeader(let restartUnits):
             guard let leader = currentLeader() else { return }
             crash(leader, torn: false)
