@@ -69,3 +69,26 @@ final class SimulationSweepTests: XCTestCase {
         assertCaught(.commitByCountingOlderTermEntries, seedsMax: 300)
     }
 }
+
+final class WipedDiskTests: XCTestCase {
+    /// A node whose disk is wiped returns with a new directory id; the membership manager removes the old
+    /// voter, adds the new directory as a learner and promotes it once it has caught up.
+    func testAWipedNodeRejoinsWithItsNewDirectoryAsAVoter() throws {
+        var checked = 0
+        for seed in 1...80 as ClosedRange<UInt64> {
+            let simulation = Simulation(options: SimulationOptions(seed: seed, nodeCount: 3))
+            guard simulation.plan.schedule.contains(where: { if case .wipe = $0.fault { return true } else { return false } })
+            else { continue }
+            let before = simulation.nodes.map(\.directory)
+            let result = simulation.run()
+            XCTAssertTrue(result.passed, result.report)
+            guard simulation.nodes.map(\.directory) != before else { continue }  // the wipe fell back to a crash
+            for _ in 0..<5_000 where !simulation.configurationIsFull() { simulation.step(faultsActive: false) }
+            XCTAssertTrue(simulation.configurationIsFull(), "seed \(seed): the wiped node is back as a voter")
+            XCTAssertEqual(simulation.checker.violations, [])
+            checked += 1
+            if checked == 2 { break }
+        }
+        XCTAssertEqual(checked, 2, "the seed range must contain wipes that happen")
+    }
+}
