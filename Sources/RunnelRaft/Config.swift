@@ -12,6 +12,8 @@ public struct RaftConfig: Hashable, Sendable {
     public var maxInflightAppends: Int
     /// Entries carried by one append message.
     public var maxEntriesPerAppend: Int
+    /// Entry data bytes carried by one append message (at least one entry is always sent).
+    public var maxAppendBytes: Int
     /// Proposals the leader accepts beyond its commit index before dropping new ones.
     public var maxUncommittedEntries: Int
     /// Seeds the election-timeout generator; the core uses no other randomness.
@@ -22,7 +24,7 @@ public struct RaftConfig: Hashable, Sendable {
         id: NodeID, directory: DirectoryID, electionTicks: Int = 10, heartbeatTicks: Int = 1,
         preVote: Bool = true, checkQuorum: Bool = true, maxInflightAppends: Int = 64,
         maxEntriesPerAppend: Int = 64, maxUncommittedEntries: Int = 4096, seed: UInt64 = 0,
-        faults: RaftFaults = RaftFaults()
+        faults: RaftFaults = RaftFaults(), maxAppendBytes: Int = 1 << 20
     ) {
         self.id = id
         self.directory = directory
@@ -32,6 +34,7 @@ public struct RaftConfig: Hashable, Sendable {
         self.checkQuorum = checkQuorum
         self.maxInflightAppends = maxInflightAppends
         self.maxEntriesPerAppend = maxEntriesPerAppend
+        self.maxAppendBytes = maxAppendBytes
         self.maxUncommittedEntries = maxUncommittedEntries
         self.seed = seed
         self.faults = faults

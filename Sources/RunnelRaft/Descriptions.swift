@@ -61,3 +61,32 @@ private func renderData(_ data: [UInt8]) -> String {
     let digits: [Character] = Array("0123456789abcdef")
     return "0x" + String(data.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
 }
+
+extension ProposalError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .notLeader(let leader): return "not leader (leader: \(leader.map(\.description) ?? "unknown"))"
+        case .proposalDropped: return "proposal dropped"
+        case .membershipChangePending: return "a membership change is pending"
+        case .invalidMembershipChange: return "invalid membership change"
+        }
+    }
+}
+
+extension TransferError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .notLeader(let leader): return "not leader (leader: \(leader.map(\.description) ?? "unknown"))"
+        case .notVoter: return "target is not a voter"
+        }
+    }
+}
+
+extension CompactionError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .alreadyCompacted: return "already compacted"
+        case .notApplied: return "not yet applied"
+        }
+    }
+}

@@ -1,12 +1,13 @@
 extension RaftNode {
-    /// Starts a (pre-)election. Only a voter of the configuration in force campaigns.
+    /// Starts a (pre-)election. Only a voter of the configuration in force (or of the committed one while
+    /// its removal is pending) campaigns.
     public mutating func campaign() {
-        guard role != .leader, isVoter else { return }
+        guard role != .leader, canCampaign else { return }
         campaign(preVote: config.preVote, transfer: false)
     }
 
     mutating func campaign(preVote: Bool, transfer: Bool) {
-        precondition(isVoter, "only a configured voter campaigns")
+        precondition(canCampaign, "only a configured voter campaigns")
         let requestTerm: Term
         if preVote {
             // Ask whether we could win term + 1 without moving there, so a node that cannot win (say, one
@@ -19,7 +20,6 @@ extension RaftNode {
             becomeFollower(term: term.next, leader: nil)
             role = .candidate
             recordVote(for: config.id)
-            campaignIsTransfer = transfer
             requestTerm = term
         }
         votes[config.id] = true

@@ -12,6 +12,10 @@ struct RaftLog: Sendable {
     private(set) var committed: LogIndex
     /// Committed entries through here were handed to the driver to apply.
     private(set) var applied: LogIndex
+    /// Whether appends assert that terms never decrease along the log. Only the deliberately broken
+    /// variants (`RaftFaults`) turn this off: skipping the log matching check breaks that very property,
+    /// and their checkers, not a crash, should report it.
+    var checksTermOrder = true
 
     init(snapshot: Snapshot, entries: [Entry], committed: LogIndex) {
         let first = snapshot.metadata.index.next
@@ -47,12 +51,19 @@ struct RaftLog: Sendable {
 
     func matchTerm(_ index: LogIndex, _ term: Term) -> Bool { self.term(at: index) == term }
 
-    /// Entries from `start` on, at most `countMax`; nil when `start` was compacted away.
-    func entries(from start: LogIndex, countMax: Int) -> [Entry]? {
+    /// Entries from `start` on, at most `countMax` and, beyond the first, `bytesMax` of data; nil when
+    /// `start` was compacted away.
+    func entries(from start: LogIndex, countMax: Int, bytesMax: Int = Int.max) -> [Entry]? {
         guard start > snapshotIndex else { return nil }
         guard start <= lastIndex else { return [] }
         let lower = position(of: start)
-        let upper = min(entries.count, lower + countMax)
+        var upper = lower
+        var bytes = 0
+        while upper < entries.count && upper - lower < countMax {
+            bytes += entries[upper].data.count
+            if upper > lower && bytes > bytesMax { break }
+            upper += 1
+        }
         return Array(entries[lower..<upper])
     }
 
@@ -89,7 +100,8 @@ struct RaftLog: Sendable {
             entries.removeSubrange(position(of: first.index)...)
             stableIndex = min(stableIndex, first.index.previous)
         }
-        precondition((entries.last?.term ?? snapshot.metadata.term) <= first.term, "terms decrease along the log")
+        precondition(
+            !checksTermOrder || (entries.last?.term ?? snapshot.metadata.term) <= first.term, "terms decrease along the log")
         entries.append(contentsOf: newEntries)
     }
 

@@ -22,8 +22,6 @@ public struct RaftNode: Sendable {
     var progress: [NodeID: Progress] = [:]
     /// Answers to this node's (pre-)vote request, only from voters answering from their configured directory.
     var votes: [NodeID: Bool] = [:]
-    /// The current campaign was requested by the leader through `timeoutNow`.
-    var campaignIsTransfer = false
 
     var electionElapsedTicks = 0
     var heartbeatElapsedTicks = 0
@@ -36,21 +34,32 @@ public struct RaftNode: Sendable {
 
     /// Messages produced since the last `ready()`, bounded by `outboxMax`.
     var outbox: [Message] = []
+    /// Messages discarded because the outbox was full (the driver stopped taking Ready). Raft tolerates
+    /// lost messages, so this is back-pressure rather than an error.
+    public internal(set) var messagesDropped: UInt64 = 0
     var lastHardState: HardState
     var lastSoftState: SoftState
     var readyOutstanding = false
 
     /// Bounds one Ready's messages; a leader sends at most a few per member per event, so reaching this
-    /// means the driver stopped calling `ready()`.
+    /// means the driver stopped calling `ready()`. Beyond it messages are dropped, as a network would.
     static let outboxMax = 1 << 16
     /// Committed entries handed to the driver in one Ready.
     static let applyBatchMax = 1024
 
+    /// Restarts a node from what its write-ahead log holds. It comes back as a follower; entries after the
+    /// snapshot up to the persisted commit index are handed out again to apply, so the driver restores its
+    /// state machine from `state.snapshot` first.
     public init(config: RaftConfig, state: PersistentState) {
         precondition(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks > 0, "bad tick config")
-        precondition(config.maxInflightAppends > 0 && config.maxEntriesPerAppend > 0, "bad limits")
+        precondition(
+            config.maxInflightAppends > 0 && config.maxEntriesPerAppend > 0 && config.maxAppendBytes > 0
+                && config.maxUncommittedEntries > 0, "bad limits")
         self.config = config
-        self.log = RaftLog(snapshot: state.snapshot, entries: state.entries, committed: state.hardState.commit)
+        // A write-ahead log may still hold entries the snapshot covers; they are not needed.
+        let entries = state.entries.filter { $0.index > state.snapshot.metadata.index }
+        self.log = RaftLog(snapshot: state.snapshot, entries: entries, committed: state.hardState.commit)
+        self.log.checksTermOrder = config.faults == .none
         self.term = state.hardState.term
         self.vote = state.hardState.vote
         precondition(log.lastTerm <= term, "persisted log has a term above the persisted term")
@@ -85,6 +94,15 @@ public struct RaftNode: Sendable {
 
     var selfVoter: Voter { Voter(id: config.id, directory: config.directory) }
 
+    /// A voter of the latest configuration campaigns; so does one whose removal is not yet committed, as
+    /// the cluster may still need it to elect a leader that commits the removal (Raft thesis §4.2.2). Its
+    /// own vote then does not count.
+    var canCampaign: Bool {
+        if isVoter { return true }
+        guard membershipIndex > log.committed else { return false }
+        return log.membership(atOrBelow: log.committed).0.voters.contains(selfVoter)
+    }
+
     // MARK: Clock
 
     public mutating func tick() {
@@ -97,7 +115,7 @@ public struct RaftNode: Sendable {
 
     private mutating func tickFollower() {
         electionElapsedTicks += 1
-        guard isVoter, electionElapsedTicks >= randomizedElectionTicks else { return }
+        guard electionElapsedTicks >= randomizedElectionTicks, canCampaign else { return }
         electionElapsedTicks = 0
         campaign(preVote: config.preVote, transfer: false)
     }
@@ -178,14 +196,16 @@ public struct RaftNode: Sendable {
         votes = [:]
         transferTarget = nil
         transferElapsedTicks = 0
-        campaignIsTransfer = false
     }
 
     // MARK: Messages out
 
     mutating func send(to: NodeID, term messageTerm: Term? = nil, _ kind: MessageKind) {
         precondition(to != config.id, "a node never messages itself")
-        precondition(outbox.count < RaftNode.outboxMax, "outbox full: the driver stopped taking Ready")
+        guard outbox.count < RaftNode.outboxMax else {
+            messagesDropped += 1
+            return
+        }
         outbox.append(
             Message(from: config.id, fromDirectory: config.directory, to: to, term: messageTerm ?? term, kind: kind))
     }
@@ -208,6 +228,12 @@ public struct RaftNode: Sendable {
             lastSoftState = softState
         }
         if hardState != lastHardState {
+            // What reaches the disk never goes back: terms and commit indexes only grow, one vote per term.
+            precondition(hardState.term >= lastHardState.term, "term went back")
+            precondition(
+                hardState.term > lastHardState.term || lastHardState.vote == nil || hardState.vote == lastHardState.vote,
+                "a second vote in term \(term)")
+            precondition(hardState.commit >= lastHardState.commit, "commit index went back")
             ready.hardState = hardState
             lastHardState = hardState
         }
@@ -232,7 +258,8 @@ public struct RaftNode: Sendable {
     // MARK: Compaction
 
     /// Takes a snapshot of the application's state through `index` (already applied) and drops the log
-    /// before it. The driver persists the returned snapshot, then may drop its own copies of those entries.
+    /// through it. The driver persists the returned snapshot, then may drop its own copies of the entries
+    /// at or below `index` (later ones stay).
     public mutating func compact(through index: LogIndex, snapshotData: [UInt8]) throws(CompactionError) -> Snapshot {
         guard index > log.snapshotIndex else { throw .alreadyCompacted }
         guard index <= log.applied, index <= log.stableIndex else { throw .notApplied }

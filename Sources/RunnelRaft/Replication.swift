@@ -55,7 +55,8 @@ extension RaftNode {
         defer { progress[id] = pr }
         let prevIndex = pr.next.previous
         guard let prevTerm = log.term(at: prevIndex),
-            let entries = log.entries(from: pr.next, countMax: config.maxEntriesPerAppend)
+            let entries = log.entries(
+                from: pr.next, countMax: config.maxEntriesPerAppend, bytesMax: config.maxAppendBytes)
         else {
             // The follower needs entries we compacted: send the snapshot instead.
             pr.becomeSnapshot(log.snapshotIndex)
@@ -95,7 +96,8 @@ extension RaftNode {
                 guard role == .leader else { return }
                 broadcastAppend()
             } else if wasPaused {
-                sendAppend(to: message.from, evenIfEmpty: false)
+                // Even with nothing new to send, tell the follower the commit index it may have missed.
+                sendAppend(to: message.from, evenIfEmpty: true)
             }
             // Stream what remains, up to the inflight limit.
             var sends = 0

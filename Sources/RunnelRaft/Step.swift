@@ -35,7 +35,7 @@ extension RaftNode {
             if role == .leader { handleHeartbeatResponse(message) }
         case .timeoutNow:
             // Only a voter of the configuration it knows takes over, and without pre-vote: its leader asked.
-            if role != .leader && isVoter { campaign(preVote: false, transfer: true) }
+            if role != .leader && canCampaign { campaign(preVote: false, transfer: true) }
         }
     }
 

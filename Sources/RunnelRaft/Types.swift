@@ -182,8 +182,9 @@ public struct SoftState: Hashable, Sendable {
 }
 
 /// Everything the driver must do, in this order:
-/// 1. persist `snapshot` (if any), then `entries` (an entry whose index is at or below the last persisted
-///    index replaces that entry and every later one), then `hardState` (if any) — and fsync;
+/// 1. persist `snapshot` (if any; it replaces the whole persisted log), then `entries` (an entry whose
+///    index is at or below the last persisted index replaces that entry and every later one), then
+///    `hardState` (if any) — and fsync;
 /// 2. only then send `messages`;
 /// 3. apply `snapshot` (if any) and then `committedEntries` to the state machine;
 /// 4. call `advance(_:)` with this value.
@@ -224,7 +225,7 @@ public struct PersistentState: Hashable, Sendable {
     public var hardState: HardState
     /// The latest snapshot; a new cluster starts from one at index 0 holding the initial membership.
     public var snapshot: Snapshot
-    /// Entries after `snapshot.metadata.index`, contiguous.
+    /// Entries after `snapshot.metadata.index`, contiguous (earlier ones are ignored).
     public var entries: [Entry]
     public init(hardState: HardState = HardState(), snapshot: Snapshot, entries: [Entry] = []) {
         self.hardState = hardState

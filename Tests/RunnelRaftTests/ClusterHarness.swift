@@ -204,15 +204,17 @@ struct ClusterHarness {
         return []
     }
 
-    /// tick-election ID: ticks until the node changes role (a follower campaigns, a leader without a quorum
-    /// steps down), at most two election timeouts.
+    /// tick-election ID…: ticks the nodes together until one changes role or term (a follower campaigns,
+    /// a leader without a quorum steps down), at most two election timeouts.
     mutating func tickElection(_ positional: [String]) throws -> [String] {
-        let id = try nodeID(try argument(positional, 0, "tick-election ID"))
-        let role = members[id]!.node.role
-        let term = members[id]!.node.term
-        for _ in 0..<(2 * members[id]!.config.electionTicks) {
-            members[id]!.node.tick()
-            if members[id]!.node.role != role || members[id]!.node.term != term { break }
+        let targets = try nodeList(positional)
+        guard !positional.isEmpty else { throw HarnessError("usage: tick-election ID…") }
+        let before = targets.map { (members[$0]!.node.role, members[$0]!.node.term) }
+        let ticksMax = 2 * targets.map { members[$0]!.config.electionTicks }.max()!
+        for _ in 0..<ticksMax {
+            for id in targets { members[id]!.node.tick() }
+            let after = targets.map { (members[$0]!.node.role, members[$0]!.node.term) }
+            if !zip(before, after).allSatisfy({ $0 == $1 }) { break }
         }
         return []
     }
