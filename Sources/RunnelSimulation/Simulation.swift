@@ -465,7 +465,8 @@ public final class Simulation {
 
     /// Whether the leader's configuration has every node, with its current directory, as a voter.
     func configurationIsFull() -> Bool {
-        guard let membership = currentLeader()?.raft?.membership else { return false }
+        // A wiped node still down will return under a new directory: its old voter entry is already lost.
+        guard !nodes.contains(where: \.wiped), let membership = currentLeader()?.raft?.membership else { return false }
         return membership.learners.isEmpty && Set(membership.voters) == Set(nodes.map(\.member))
     }
 

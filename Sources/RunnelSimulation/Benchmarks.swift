@@ -1,13 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RunnelRaft
 import RunnelRaftStorage
 import RunnelStorage
 
 /// Figures, not assertions: in-memory Raft throughput and WAL append+fsync rates on the real disk.
-enum Benchmarks {
-    static func run(print: (String) -> Void) {
+/// The only code of this target that reads a clock or the real disk; the simulation itself does neither.
+public enum Benchmarks {
+    public static func run(print: (String) -> Void) {
         print("raft, 3 in-process nodes, no disk: \(committedProposalsPerSecond(proposals: 200_000)) committed proposals/s")
         for batch in [1, 16, 256] {
             do {
