@@ -60,9 +60,16 @@ public struct RaftNode: Sendable {
         let entries = state.entries.filter { $0.index > state.snapshot.metadata.index }
         self.log = RaftLog(snapshot: state.snapshot, entries: entries, committed: state.hardState.commit)
         self.log.checksTermOrder = config.faults == .none
-        self.term = state.hardState.term
-        self.vote = state.hardState.vote
-        precondition(log.lastTerm <= term, "persisted log has a term above the persisted term")
+        // A crash between writing entries and the hard state of the same Ready can leave entries of a newer
+        // term than the persisted term. No vote of that newer term was sent (messages wait for the fsync),
+        // so the node moves to that term without a vote.
+        if log.lastTerm > state.hardState.term {
+            self.term = log.lastTerm
+            self.vote = nil
+        } else {
+            self.term = state.hardState.term
+            self.vote = state.hardState.vote
+        }
         (self.membership, self.membershipIndex) = log.membership(atOrBelow: log.lastIndex)
         self.rng = SplitMix64(seed: config.seed ^ config.id.rawValue)
         self.randomizedElectionTicks = config.electionTicks

@@ -186,8 +186,9 @@ public struct SoftState: Hashable, Sendable {
 ///    index is at or below the last persisted index replaces that entry and every later one), then
 ///    `hardState` (if any) — and fsync;
 /// 2. only then send `messages`;
-/// 3. apply `snapshot` (if any) and then `committedEntries` to the state machine;
-/// 4. call `advance(_:)` with this value.
+/// 3. apply `snapshot` (if any) and then `committedEntries` to the state machine (they may include entries
+///    persisted in step 1 of this same Ready);
+/// 4. call `advance(_:)` with this value, before asking for the next Ready.
 public struct Ready: Hashable, Sendable {
     public var softState: SoftState?
     public var hardState: HardState?

@@ -252,3 +252,23 @@ final class AppendLimitTests: XCTestCase {
         XCTAssertEqual(sizes, [[6, 6], [30]])
     }
 }
+
+final class RestartTests: XCTestCase {
+    func testTornWriteWithEntriesOfNewerTermRestartsInThatTermWithoutVote() {
+        var state = PersistentState.bootstrap(voters: [voter(1), voter(2), voter(3)])
+        state.hardState = HardState(term: Term(4), vote: NodeID(2), commit: .zero)
+        state.entries = [Entry(term: Term(5), index: LogIndex(1))]
+        let node = RaftNode(config: RaftConfig(id: NodeID(1), directory: voter(1).directory), state: state)
+        XCTAssertEqual(node.term, Term(5))
+        XCTAssertNil(node.vote)
+    }
+
+    func testRestartReappliesCommittedEntriesAfterTheSnapshot() {
+        var state = PersistentState.bootstrap(voters: [voter(1)])
+        state.entries = (1...3).map { Entry(term: Term(1), index: LogIndex($0), data: [UInt8($0)]) }
+        state.hardState = HardState(term: Term(1), vote: NodeID(1), commit: LogIndex(2))
+        var node = RaftNode(config: RaftConfig(id: NodeID(1), directory: voter(1).directory), state: state)
+        XCTAssertEqual(node.drain().committedEntries.map(\.index), [LogIndex(1), LogIndex(2)])
+        XCTAssertEqual(node.appliedIndex, LogIndex(2))
+    }
+}
