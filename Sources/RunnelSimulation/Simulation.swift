@@ -204,12 +204,6 @@ public final class Simulation {
         }
         for message in network.deliverDue(now: now) {
             guard let node = nodes.first(where: { $0.id == message.to }), node.isUp else { continue }
-            if acceptsMismatchedAppend(node.raft!, message) {
-                checker.fail(
-                    .logMatching,
-                    "node \(node.id) accepts \(message) although its entry at the previous index differs (core fault skipLogMatchingCheck)")
-                return
-            }
             trace.record(0xD0, message.from.rawValue, message.to.rawValue, message.term.rawValue, messageTag(message.kind),
                 text: "@\(now) deliver \(message)")
             node.raft!.step(message)
@@ -219,18 +213,6 @@ public final class Simulation {
             if !checker.violations.isEmpty { return }
         }
         now += 1
-    }
-
-    /// Whether a core built with `skipLogMatchingCheck` is about to append entries after a previous entry
-    /// that differs from the leader's. The checkers would see the broken log once persisted, but the core
-    /// stops first on its own precondition (terms decreasing along the log), ending the whole process; so
-    /// the simulator observes the acceptance itself. A correct core refuses such an append.
-    func acceptsMismatchedAppend(_ raft: RaftNode, _ message: Message) -> Bool {
-        guard raft.config.faults.skipLogMatchingCheck, message.term >= raft.term,
-            case .append(let prevIndex, let prevTerm, let entries, _) = message.kind, !entries.isEmpty,
-            prevIndex <= raft.lastIndex, prevIndex > raft.snapshotMetadata.index
-        else { return false }
-        return raft.entry(at: prevIndex).map { $0.term != prevTerm } ?? false
     }
 
     // MARK: The driver: Ready handling as the contract says
