@@ -1,4 +1,4 @@
-// Big-endian writer and bounds-checked reader for WAL records, snapshot and identity files.
+// Big-endian writer and bounds-checked reader for WAL frames, record markers and the identity file.
 
 struct ByteWriter {
     var bytes: [UInt8] = []
@@ -11,13 +11,6 @@ struct ByteWriter {
 
     mutating func u64(_ value: UInt64) {
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    /// A u32 length followed by the bytes.
-    mutating func blob(_ value: [UInt8]) {
-        precondition(value.count <= Int(UInt32.max), "blob too large")
-        u32(UInt32(value.count))
-        bytes.append(contentsOf: value)
     }
 }
 
@@ -52,11 +45,5 @@ struct ByteReader {
         var value: UInt64 = 0
         for _ in 0..<8 { value = value << 8 | UInt64(bytes[position]); position += 1 }
         return value
-    }
-
-    mutating func blob(countMax: Int) -> [UInt8]? {
-        guard let count = u32(), Int(count) <= countMax, remaining >= Int(count) else { return nil }
-        defer { position += Int(count) }
-        return Array(bytes[position..<position + Int(count)])
     }
 }

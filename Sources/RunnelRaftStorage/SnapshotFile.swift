@@ -1,12 +1,10 @@
 import RunnelChecksum
 import RunnelRaft
 
-/// A snapshot on disk: magic "RSNP", version u8, index u64, term u64, membership blob, data blob,
-/// then CRC-32C u32 of everything before it. Written whole with `FileSystem.writeAtomically`.
+/// A snapshot on disk: magic "RSNP", the core's byte form of the snapshot (`Snapshot.encoded()`), then
+/// CRC-32C u32 of everything before it. Written whole with `FileSystem.writeAtomically`.
 enum SnapshotFile {
     static let magic: [UInt8] = Array("RSNP".utf8)
-    static let version: UInt8 = 1
-    static let dataBytesMax = 1 << 30
 
     static func name(index: LogIndex, term: Term) -> String {
         "snapshot-\(hex16(index.rawValue))-\(hex16(term.rawValue)).snap"
@@ -26,11 +24,7 @@ enum SnapshotFile {
     static func encode(_ snapshot: Snapshot) -> [UInt8] {
         var out = ByteWriter()
         out.bytes.append(contentsOf: magic)
-        out.u8(version)
-        out.u64(snapshot.metadata.index.rawValue)
-        out.u64(snapshot.metadata.term.rawValue)
-        out.blob(snapshot.metadata.membership.encoded())
-        out.blob(snapshot.data)
+        out.bytes.append(contentsOf: snapshot.encoded())
         out.u32(CRC32C.checksum(out.bytes))
         return out.bytes
     }
@@ -39,14 +33,7 @@ enum SnapshotFile {
         guard bytes.count >= magic.count + 4, Array(bytes.prefix(magic.count)) == magic else { return nil }
         var trailer = ByteReader(bytes[(bytes.count - 4)...])
         guard CRC32C.checksum(bytes[..<(bytes.count - 4)]) == trailer.u32() else { return nil }
-        var reader = ByteReader(bytes[magic.count..<(bytes.count - 4)])
-        guard reader.u8() == version, let index = reader.u64(), let term = reader.u64(),
-            let membershipBytes = reader.blob(countMax: 1 << 20),
-            let membership = Membership(decoding: membershipBytes),
-            let data = reader.blob(countMax: dataBytesMax), reader.isAtEnd
-        else { return nil }
-        return Snapshot(
-            metadata: SnapshotMetadata(index: LogIndex(index), term: Term(term), membership: membership), data: data)
+        return Snapshot(decoding: Array(bytes[magic.count..<(bytes.count - 4)]))
     }
 }
 

@@ -28,21 +28,16 @@ enum WALFrame {
     }
 
     static func append(_ record: WALRecord, to out: inout [UInt8]) {
+        // Entries and hard states use the core's byte forms (RaftCodec), so there is one of each.
         var body = ByteWriter()
         switch record {
         case .entry(let entry):
             precondition(entry.data.count <= entryDataBytesMax, "entry too large for one WAL record")
             body.u8(RecordType.entry.rawValue)
-            body.u64(entry.term.rawValue)
-            body.u64(entry.index.rawValue)
-            body.u8(entry.kind.rawValue)
-            body.blob(entry.data)
+            body.bytes.append(contentsOf: entry.encoded())
         case .hardState(let state):
             body.u8(RecordType.hardState.rawValue)
-            body.u64(state.term.rawValue)
-            body.u8(state.vote == nil ? 0 : 1)
-            body.u64(state.vote?.rawValue ?? 0)
-            body.u64(state.commit.rawValue)
+            body.bytes.append(contentsOf: state.encoded())
         case .snapshot(let index, let term):
             body.u8(RecordType.snapshot.rawValue)
             body.u64(index.rawValue)
@@ -92,16 +87,11 @@ enum WALFrame {
         let record: WALRecord
         switch type {
         case .entry:
-            guard let term = reader.u64(), let index = reader.u64(), let kindRaw = reader.u8(),
-                let kind = EntryKind(rawValue: kindRaw), let data = reader.blob(countMax: entryDataBytesMax)
-            else { return nil }
-            record = .entry(Entry(term: Term(term), index: LogIndex(index), kind: kind, data: data))
+            guard let entry = Entry(decoding: Array(body.dropFirst())) else { return nil }
+            return .entry(entry)
         case .hardState:
-            guard let term = reader.u64(), let hasVote = reader.u8(), hasVote <= 1, let vote = reader.u64(),
-                let commit = reader.u64()
-            else { return nil }
-            record = .hardState(
-                HardState(term: Term(term), vote: hasVote == 1 ? NodeID(vote) : nil, commit: LogIndex(commit)))
+            guard let state = HardState(decoding: Array(body.dropFirst())) else { return nil }
+            return .hardState(state)
         case .snapshot:
             guard let index = reader.u64(), let term = reader.u64() else { return nil }
             record = .snapshot(index: LogIndex(index), term: Term(term))
