@@ -8,6 +8,9 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
     case restart(NodeID)
     /// Power loss and a new, empty disk: the node returns with a new directory id.
     case wipe(NodeID)
+    /// Every later fsync of the node's disk fails. The driver must stop the node (a failed fsync is final);
+    /// the disk is replaced and the node returns with a new directory id.
+    case failDisk(NodeID)
     case partition(Partition)
     case heal
     /// The leader removes this voter; the membership manager re-adds it later (as learner, then voter).
@@ -27,6 +30,7 @@ public enum Fault: Hashable, Sendable, CustomStringConvertible {
         case .crash(let n, let torn): return "crash(\(n)\(torn ? ", torn" : ""))"
         case .restart(let n): return "restart(\(n))"
         case .wipe(let n): return "wipe(\(n))"
+        case .failDisk(let n): return "failDisk(\(n))"
         case .partition(let p): return "partition(\(p))"
         case .heal: return "heal"
         case .removeVoter(let n): return "removeVoter(\(n))"
@@ -96,7 +100,7 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
                 let node = upNodes[below(upNodes.count)]
                 let canWipe = wipesLeft > 0 && time - lastWipeAt > 150 * unitsPerTick && down.isEmpty
                 if canWipe && below(6) == 0 {
-                    schedule.append(ScheduledFault(atUnits: time, fault: .wipe(node)))
+                    schedule.append(ScheduledFault(atUnits: time, fault: below(3) == 0 ? .failDisk(node) : .wipe(node)))
                     wipesLeft -= 1
                     lastWipeAt = time
                 } else {

@@ -54,7 +54,8 @@ extension Simulation {
             checker.fail(.readyContract, "node \(node.id) was handed entries from \(got) to persist; the log ends before \(expected)")
             return false
         } catch {
-            preconditionFailure("simulated WAL write failed: \(error)")
+            replaceFailedDisk(node, error)
+            return false
         }
         if let snapshot = ready.snapshot { checker.observeSnapshot(node.id, snapshot.metadata) }
         if let first = ready.entries.first {
@@ -80,7 +81,10 @@ extension Simulation {
 
     func complete(_ node: SimulatedNode, _ inflight: InflightReady) {
         let wal = node.wal!
-        do { try wal.sync() } catch { preconditionFailure("simulated fsync failed: \(error)") }
+        do { try wal.sync() } catch {
+            replaceFailedDisk(node, error)
+            return
+        }
         node.inflight = nil
         checker.observeDurableCommit(
             node.member, max(wal.durableHardState.commit, wal.snapshotMetadata.index), context: "sync")
@@ -118,7 +122,7 @@ extension Simulation {
         } catch let error as CompactionError {
             _ = error  // Not applied or persisted yet: try again after a later Ready.
         } catch {
-            preconditionFailure("simulated compaction failed: \(error)")
+            replaceFailedDisk(node, error)
         }
     }
 

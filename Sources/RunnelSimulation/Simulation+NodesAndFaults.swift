@@ -44,6 +44,16 @@ extension Simulation {
         return true
     }
 
+    /// A failed fsync is final: the node stops at once, its disk is replaced, and it returns with a new
+    /// directory id after a while.
+    func replaceFailedDisk(_ node: SimulatedNode, _ error: any Error) {
+        trace.record(0xF3, node.id.rawValue, text: "@\(now) node \(node.id) stops: \(error)")
+        crash(node, torn: false)
+        node.fileSystem.wipe()
+        node.wiped = true
+        node.restartAtUnits = now + 10 * options.unitsPerTick
+    }
+
     func crash(_ node: SimulatedNode, torn: Bool) {
         guard node.isUp else { return }
         node.fileSystem.crash(torn ? .seeded(random.next()) : .dropUnsynced)
@@ -82,6 +92,11 @@ extension Simulation {
             guard configurationIsFull() else { return }
             target.fileSystem.wipe()
             target.wiped = true
+        case .failDisk(let id):
+            let target = node(id)
+            // Like a wipe, losing a disk is survivable only with the configuration complete.
+            guard target.isUp, configurationIsFull() else { return }
+            target.fileSystem.failSyncs(underPath: target.path)
         case .partition(let partition):
             network.blocked = partition.blockedLinks(nodes: nodeIDs)
         case .heal:

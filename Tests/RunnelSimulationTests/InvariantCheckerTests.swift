@@ -123,7 +123,7 @@ final class NetworkAndPlanTests: XCTestCase {
                 kinds.insert(String(scheduled.fault.description.prefix { $0 != "(" }))
             }
         }
-        for kind in ["crash", "restart", "wipe", "partition", "heal", "removeVoter", "crashLeader", "crashAfterVotes", "isolateLeader"] {
+        for kind in ["crash", "restart", "wipe", "failDisk", "partition", "heal", "removeVoter", "crashLeader", "crashAfterVotes", "isolateLeader"] {
             XCTAssertTrue(kinds.contains(kind), kind)
         }
     }
