@@ -25,6 +25,8 @@ final class SimulatedNode {
     /// The highest index whose entry was reported to the committed-entries checker.
     var committedChecked: LogIndex = .zero
     var wiped = false
+    /// Its fsyncs fail (a `failDisk` fault) until the disk is replaced.
+    var diskFailing = false
     var incarnation = 0
     /// The membership manager leaves a removed voter out until then.
     var demotedUntilUnits = 0

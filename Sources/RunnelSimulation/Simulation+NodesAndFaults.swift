@@ -11,6 +11,10 @@ extension Simulation {
             wal = try RaftWAL.open(
                 fileSystem: node.fileSystem, path: node.path, nodeID: node.id,
                 options: RaftWALOptions(segmentBytesMax: Self.segmentBytesMax))
+        } catch .storage(.syncFailed(let path, let errno)) {
+            // Recovery syncs what it repairs; on a failing disk that fails too, and the disk is replaced.
+            replaceFailedDisk(node, StorageError.syncFailed(path: path, errno: errno))
+            return
         } catch {
             preconditionFailure("node \(node.id) cannot recover its WAL: \(error)")
         }
@@ -51,6 +55,7 @@ extension Simulation {
         crash(node, torn: false)
         node.fileSystem.wipe()
         node.wiped = true
+        node.diskFailing = false
         node.restartAtUnits = now + 10 * options.unitsPerTick
     }
 
@@ -75,7 +80,7 @@ extension Simulation {
             }
         }
         start(node)
-        trace.record(0xF1, node.id.rawValue, node.directory.low, text: "@\(now) restart \(node.id) as \(node.member)")
+        if node.isUp { trace.record(0xF1, node.id.rawValue, node.directory.low, text: "@\(now) restart \(node.id) as \(node.member)") }
     }
 
     func apply(_ fault: Fault) {
@@ -86,10 +91,11 @@ extension Simulation {
         case .wipe(let id):
             let target = node(id)
             guard target.isUp else { return }
-            crash(target, torn: false)
             // Losing a disk while the configuration is short of a member could lose the quorum for good,
             // which no protocol survives: then the wipe is only a crash.
-            guard configurationIsFull() else { return }
+            let survivable = configurationIsFull()
+            crash(target, torn: false)
+            guard survivable else { return }
             target.fileSystem.wipe()
             target.wiped = true
         case .failDisk(let id):
@@ -97,6 +103,7 @@ extension Simulation {
             // Like a wipe, losing a disk is survivable only with the configuration complete.
             guard target.isUp, configurationIsFull() else { return }
             target.fileSystem.failSyncs(underPath: target.path)
+            target.diskFailing = true
         case .partition(let partition):
             network.blocked = partition.blockedLinks(nodes: nodeIDs)
         case .heal:
@@ -121,10 +128,16 @@ extension Simulation {
 
     func node(_ id: NodeID) -> SimulatedNode { nodes[Int(id.rawValue) - 1] }
 
-    /// Whether the leader's configuration has every node, with its current directory, as a voter.
+    /// Whether every node is up, healthy and holds, as the latest configuration in its log (committed or
+    /// not), all nodes with their current directories as voters. Only then may a disk be lost or a voter
+    /// removed: a pending change elsewhere plus a lost disk can leave no electable quorum, which no protocol
+    /// survives (the operator's rule: replace disks only in a healthy cluster).
     func configurationIsFull() -> Bool {
-        // A wiped node still down will return under a new directory: its old voter entry is already lost.
-        guard !nodes.contains(where: \.wiped), let membership = currentLeader()?.raft?.membership else { return false }
-        return membership.learners.isEmpty && Set(membership.voters) == Set(nodes.map(\.member))
+        guard !nodes.contains(where: { $0.wiped || $0.diskFailing || !$0.isUp }) else { return false }
+        let members = Set(nodes.map(\.member))
+        return nodes.allSatisfy { node in
+            let membership = node.raft!.membership
+            return membership.learners.isEmpty && Set(membership.voters) == members
+        }
     }
 }

@@ -17,7 +17,7 @@ public struct SimulationOptions: Hashable, Sendable {
 
     public init(
         seed: UInt64, nodeCount: Int = 3, variant: Variant = .correct, faultPhaseTicks: Int = 400,
-        livenessTicksMax: Int = 400, unitsPerTick: Int = 10, compactEveryEntries: Int = 40, keepsEventText: Bool = false
+        livenessTicksMax: Int = 600, unitsPerTick: Int = 10, compactEveryEntries: Int = 40, keepsEventText: Bool = false
     ) {
         precondition(nodeCount >= 1 && nodeCount <= 9)
         self.seed = seed
