@@ -60,8 +60,8 @@ public final class RaftWAL {
     /// Files written since the last sync, the active one last.
     private var dirtyFiles: [any StorageFile] = []
     private var directoryDirty = false
-    /// Set by a checkpoint: after the next sync, older segments and snapshots are removed.
-    private var cleanupPending = false
+    /// Set by a checkpoint to its segment: after the next sync, older segments and snapshots are removed.
+    private var cleanupBeforeSeq: UInt64?
     private var failure: StorageError?
 
     public var lastIndex: LogIndex { entries.last?.index ?? snapshotMetadata.index }
@@ -328,9 +328,9 @@ public final class RaftWAL {
         dirtyFiles = []
         directoryDirty = false
         durableHardState = hardState
-        if cleanupPending {
-            cleanupPending = false
-            try Self.io { try removeSuperseded() }
+        if let checkpointSeq = cleanupBeforeSeq {
+            cleanupBeforeSeq = nil
+            try Self.io { try removeSuperseded(before: checkpointSeq) }
         }
     }
 
@@ -341,6 +341,7 @@ public final class RaftWAL {
         let index = snapshot.metadata.index
         guard index > snapshotMetadata.index else { return }
         guard index <= lastIndex else { throw .nonContiguousEntries(expected: lastIndex, got: index) }
+        precondition(term(at: index) == snapshot.metadata.term, "a snapshot must end at an entry of this log")
         try writeSnapshotFile(snapshot)
         entries.removeFirst(Int(index.rawValue - snapshotMetadata.index.rawValue))
         snapshotMetadata = snapshot.metadata
@@ -368,7 +369,7 @@ public final class RaftWAL {
         segmentSeqs.append(seq)
         directoryDirty = true
         if withCheckpoint {
-            cleanupPending = true
+            cleanupBeforeSeq = seq
             try append(Self.checkpoint(hardState, snapshotMetadata, entries))
         }
     }
@@ -382,10 +383,10 @@ public final class RaftWAL {
         if !dirtyFiles.contains(where: { $0 === active }) { dirtyFiles.append(active) }
     }
 
-    /// Removes segments before the latest checkpoint and snapshot files other than the current one.
-    private func removeSuperseded() throws {
+    /// Removes segments before the checkpoint segment `checkpointSeq` (later ones may have been started
+    /// since, by size) and snapshot files other than the current one.
+    private func removeSuperseded(before checkpointSeq: UInt64) throws {
         let current = SnapshotFile.name(index: snapshotMetadata.index, term: snapshotMetadata.term)
-        let checkpointSeq = segmentSeqs.last!
         var removed = false
         for name in try fileSystem.contentsOfDirectory(path) {
             let stale: Bool

@@ -274,3 +274,28 @@ final class RaftWALTests: XCTestCase {
         XCTAssertEqual(replay.lastIndex, LogIndex(5))
     }
 }
+
+final class RaftWALSegmentTests: XCTestCase {
+    func testSegmentsStartedAfterACheckpointBeforeItsSyncSurvive() throws {
+        let fs = SimulatedFileSystem()
+        let node = NodeID(1)
+        let voters = [Voter(id: node, directory: DirectoryID(high: 0, low: 1))]
+        try RaftWAL.format(
+            fileSystem: fs, path: "/n", identity: DirectoryIdentity(nodeID: node, directoryID: voters[0].directory),
+            initialState: .bootstrap(voters: voters))
+        let wal = try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node, options: RaftWALOptions(segmentBytesMax: 120))
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: LogIndex(10), term: Term(2), membership: Membership(voters: voters)))
+        try wal.save(hardState: HardState(term: Term(2), vote: nil, commit: LogIndex(10)), entries: [], snapshot: snapshot)
+        // Several saves before one sync: the log rolls past the checkpoint segment by size.
+        for index in 11...16 as ClosedRange<UInt64> {
+            try wal.save(hardState: nil, entries: [Entry(term: Term(2), index: LogIndex(index), data: Array(repeating: 7, count: 60))], snapshot: nil)
+        }
+        XCTAssertGreaterThan(wal.segmentCount, 3)
+        try wal.sync()
+        fs.crash()
+        let reopened = try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node)
+        XCTAssertEqual(reopened.recovered.snapshot, snapshot)
+        XCTAssertEqual(reopened.recovered.entries.map(\.index.rawValue), Array(11...16))
+        XCTAssertEqual(reopened.recovered.hardState.commit, LogIndex(10))
+    }
+}
