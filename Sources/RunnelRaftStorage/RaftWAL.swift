@@ -388,7 +388,9 @@ public final class RaftWAL {
     private func removeSuperseded(before checkpointSeq: UInt64) throws {
         let current = SnapshotFile.name(index: snapshotMetadata.index, term: snapshotMetadata.term)
         var removed = false
-        for name in try fileSystem.contentsOfDirectory(path) {
+        // Newest first: if only some removals reach the disk, what is left of the old segments is still a
+        // prefix of the log (replayable from its first record), never a middle without its beginning.
+        for name in try fileSystem.contentsOfDirectory(path).reversed() {
             let stale: Bool
             if let seq = Self.segmentSeq(name) { stale = seq < checkpointSeq } else if SnapshotFile.parse(name: name) != nil {
                 stale = name != current
