@@ -19,7 +19,7 @@ public struct SimulationOptions: Hashable, Sendable {
         seed: UInt64, nodeCount: Int = 3, variant: Variant = .correct, faultPhaseTicks: Int = 400,
         livenessTicksMax: Int = 600, unitsPerTick: Int = 10, compactEveryEntries: Int = 40, keepsEventText: Bool = false
     ) {
-        precondition(nodeCount >= 1 && nodeCount <= 9)
+        precondition(nodeCount >= 3 && nodeCount <= 9, "faults assume a cluster that survives one lost node; plans assume at most nine")
         self.seed = seed
         self.nodeCount = nodeCount
         self.variant = variant

@@ -57,7 +57,7 @@ if bench {
     Benchmarks.run(print: { print($0) })
     exit(0)
 }
-guard seeds > 0, (1...9).contains(nodes) else { fail("give --seeds N (N > 0) and --nodes between 1 and 9") }
+guard seeds > 0, (3...9).contains(nodes) else { fail("give --seeds N (N > 0) and --nodes between 3 and 9") }
 
 let clock = ContinuousClock()
 let began = clock.now
@@ -68,7 +68,7 @@ let outcome = sweep.run(options: { $0.keepsEventText = verbose }, willRun: { see
 let elapsed = clock.now - began
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 print("variant \(variant.rawValue), \(nodes) nodes, seeds \(start)..<\(start + UInt64(seeds))")
-print("seeds run: \(outcome.seedsRun) in \(String(format2(seconds))) s (\(format2(Double(outcome.seedsRun) / max(seconds, 1e-9))) seeds/s)")
+print("seeds run: \(outcome.seedsRun) in \(format2(seconds)) s (\(format2(Double(outcome.seedsRun) / max(seconds, 1e-9))) seeds/s)")
 print("mean highest commit index per seed: \(outcome.commitIndexTotal / UInt64(max(outcome.seedsRun, 1)))")
 print("trace digest: \(String(outcome.traceDigest, radix: 16))")
 print("violations: \(outcome.violationCounts.isEmpty ? "none" : outcome.violationCounts.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ", "))")
