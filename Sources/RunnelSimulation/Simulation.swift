@@ -5,6 +5,13 @@ import RunnelStorage
 /// A deterministic cluster of `RaftNode`s in one process: one seeded generator drives the network,
 /// fsync latency, client proposals and tears; a plan drawn from the same seed drives the faults.
 /// Same seed, same trace.
+///
+/// Time is virtual, in units (`unitsPerTick` per nominal tick; each node ticks every 8–11 units, its
+/// drift). Each unit: scheduled faults, client proposals, the membership manager, ticks, deliveries, then
+/// every node's Ready handling (`Simulation+Driver.swift`), with the checkers fed as things happen. Each
+/// node's disk is a `SimulatedFileSystem` holding a `RaftWAL`; a crash keeps only what was synced (or a
+/// seeded torn prefix of the rest) and the node restarts from what `RaftWAL.open` recovers.
+/// After the fault phase everything is healed and `checkLiveness` requires a fresh commit.
 public final class Simulation {
     public let options: SimulationOptions
     public let plan: FaultPlan
