@@ -299,3 +299,63 @@ final class RaftWALSegmentTests: XCTestCase {
         XCTAssertEqual(reopened.recovered.hardState.commit, LogIndex(10))
     }
 }
+
+final class RaftWALDamageTests: XCTestCase {
+    let node = NodeID(1)
+    let voters = [Voter(id: NodeID(1), directory: DirectoryID(high: 0, low: 1))]
+
+    func makeLog(_ fs: SimulatedFileSystem, segmentBytesMax: Int = 64 << 20) throws -> RaftWAL {
+        try RaftWAL.format(
+            fileSystem: fs, path: "/n", identity: DirectoryIdentity(nodeID: node, directoryID: voters[0].directory),
+            initialState: .bootstrap(voters: voters))
+        let wal = try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node, options: RaftWALOptions(segmentBytesMax: segmentBytesMax))
+        for index in 1...6 as ClosedRange<UInt64> {
+            try wal.save(hardState: nil, entries: [Entry(term: Term(1), index: LogIndex(index), data: Array(repeating: 1, count: 40))], snapshot: nil)
+            try wal.sync()
+        }
+        return wal
+    }
+
+    func testAZeroFilledTailIsCutLikeATornWrite() throws {
+        let fs = SimulatedFileSystem()
+        _ = try makeLog(fs)
+        let file = try fs.openFile("/n/" + RaftWAL.segmentName(1), options: [])
+        let size = try file.size()
+        try file.write([UInt8](repeating: 0, count: 100), at: size)  // what a preallocated tail looks like
+        try file.sync()
+        let reopened = try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node)
+        XCTAssertEqual(reopened.recovered.entries.count, 6)
+        XCTAssertEqual(reopened.recoveryReport.tornTail?.offset, size)
+        XCTAssertEqual(reopened.recoveryReport.tornTail?.bytesDropped, 100)
+        XCTAssertEqual(try fs.openFile("/n/" + RaftWAL.segmentName(1), options: []).size(), size)
+    }
+
+    func testALastRecordWithABadChecksumIsCutAndReported() throws {
+        let fs = SimulatedFileSystem()
+        _ = try makeLog(fs)
+        let file = try fs.openFile("/n/" + RaftWAL.segmentName(1), options: [])
+        let size = try file.size()
+        var last = try file.read(at: size - 1, count: 1)
+        last[0] ^= 0xFF
+        try file.write(last, at: size - 1)
+        try file.sync()
+        let reopened = try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node)
+        XCTAssertEqual(reopened.recovered.entries.count, 5, "the damaged final entry is dropped as torn")
+        XCTAssertNotNil(reopened.recoveryReport.tornTail)
+    }
+
+    func testDamageInASegmentThatIsNotTheLastStopsRecovery() throws {
+        let fs = SimulatedFileSystem()
+        let wal = try makeLog(fs, segmentBytesMax: 100)
+        XCTAssertGreaterThan(wal.segmentCount, 2)
+        let path = "/n/" + RaftWAL.segmentName(1)
+        let file = try fs.openFile(path, options: [])
+        let size = try file.size()
+        try file.truncate(to: size - 3)  // a torn record where only the last segment may have one
+        try file.sync()
+        XCTAssertThrowsError(try RaftWAL.open(fileSystem: fs, path: "/n", nodeID: node)) { error in
+            guard case .corruptRecord(let p, _, _, _)? = error as? RaftWALError else { return XCTFail("\(error)") }
+            XCTAssertEqual(p, path)
+        }
+    }
+}
