@@ -1,1 +1,0 @@
-// RunnelRaftStorage: written by its issue's work; this file keeps the target buildable until then.

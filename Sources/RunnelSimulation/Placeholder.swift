@@ -1,1 +1,0 @@
-// RunnelSimulation: written by its issue's work; this file keeps the target buildable until then.
