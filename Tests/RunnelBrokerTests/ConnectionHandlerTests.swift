@@ -66,6 +66,23 @@ final class ConnectionHandlerTests: XCTestCase {
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
+    func testHandleIsCalledForOneRequestAtATimeInRequestOrder() async throws {
+        let handler = SerialProbeHandler()
+        let (channel, _) = try await makeChannel(handler: handler)
+        var bytes = ByteBuffer()
+        for number in Int32(1)...5 {
+            var one = frame(number: number)
+            bytes.writeBuffer(&one)
+        }
+        try await channel.writeInbound(bytes)
+        var answers: [Int32] = []
+        for _ in 1...5 { answers.append(try await nextResponse(channel)) }
+        XCTAssertEqual(answers, [1, 2, 3, 4, 5])
+        XCTAssertEqual(handler.order, [1, 2, 3, 4, 5])
+        XCTAssertEqual(handler.mostRunningAtOnce, 1, "a producer's pipelined batches must be handled in the order sent")
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
     func testRequestWithoutResponseDoesNotBreakTheOrderOfLaterOnes() async throws {
         let handler = GatedHandler(silent: [2])
         let (channel, _) = try await makeChannel(handler: handler)

@@ -17,9 +17,9 @@ final class RecordingHandler: RequestHandling {
     }
 }
 
-/// Test frames carry a 4-byte request number. Each request waits until the test releases it, then
-/// answers with its number, or with nothing when the number is in `silent`, or closes the connection
-/// when it is in `closing`.
+/// Test frames carry a 4-byte request number. Each request is taken at once and answered later
+/// (`.later`), when the test releases it: with its number, or with nothing when the number is in
+/// `silent`, or by closing the connection when it is in `closing`.
 final class GatedHandler: RequestHandling {
     private struct State {
         var received: [Int32] = []
@@ -40,9 +40,13 @@ final class GatedHandler: RequestHandling {
 
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
         let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
+        state.withLock { $0.received.append(number) }
+        return .later(Task { await self.answer(number) })
+    }
+
+    private func answer(_ number: Int32) async -> RequestOutcome {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let go = state.withLock { state in
-                state.received.append(number)
                 if state.released.contains(number) { return true }
                 state.waiting[number] = continuation
                 return false
@@ -109,4 +113,32 @@ func frame(number: Int32) -> ByteBuffer {
     buffer.writeInteger(Int32(4))
     buffer.writeInteger(number)
     return buffer
+}
+
+/// Answers each request after a short sleep, noting how many calls overlap.
+final class SerialProbeHandler: RequestHandling {
+    private struct State {
+        var running = 0
+        var mostRunning = 0
+        var order: [Int32] = []
+    }
+
+    private let state = Mutex(State())
+
+    var mostRunningAtOnce: Int { state.withLock { $0.mostRunning } }
+    var order: [Int32] { state.withLock { $0.order } }
+
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
+        let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
+        state.withLock { state in
+            state.running += 1
+            state.mostRunning = max(state.mostRunning, state.running)
+            state.order.append(number)
+        }
+        try? await Task.sleep(for: .milliseconds(5))
+        state.withLock { $0.running -= 1 }
+        var response = ByteBuffer()
+        response.writeInteger(number)
+        return .respond(response)
+    }
 }

@@ -1,12 +1,14 @@
 import Logging
 import NIOCore
 
-/// Runs one Kafka connection: takes frames from `FrameDecoder`, passes each to the `RequestHandling`
-/// as its own task, and writes the answers back in request order with their size prepended.
+/// Runs one Kafka connection: takes frames from `FrameDecoder`, passes them to the `RequestHandling`
+/// one at a time in request order, and writes the answers back in request order with their size
+/// prepended. Answers a handler defers (`.later`) may finish in any order.
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
-/// requests are in flight, so a client that pipelines without bound is slowed instead of buffered.
-/// Frames already decoded from the last read wait in `backlog`, which is bounded by one read's bytes.
+/// requests are admitted and unanswered, so a client that pipelines without bound is slowed instead
+/// of buffered. Frames already decoded from the last read wait in `backlog`, which is bounded by one
+/// read's bytes.
 /// Closing: on idle (nothing in flight), on a framing error (one warning line), or when asked to
 /// quiesce (after the in-flight answers have been written).
 final class ConnectionHandler: ChannelDuplexHandler {
@@ -28,6 +30,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var logger: Logger
     private var sequencer: ResponseSequencer<Outgoing>
     private var backlog = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    /// Admitted (numbered) and waiting for their turn at `handle`.
+    private var admitted = CircularBuffer<(sequence: UInt64, frame: ByteBuffer)>(initialCapacity: 4)
+    /// A `handle` call is running; the next starts when it returns.
+    private var handling = false
     private var readHeldBack = false
     private var phase = Phase.open
     private var requestContext: RequestContext?
@@ -79,6 +85,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closed
         backlog.removeAll()
+        admitted.removeAll()
         idleCheck?.cancel()
         idleCheck = nil
         context.fireChannelInactive()
@@ -97,33 +104,62 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func admitFromBacklog(context: ChannelHandlerContext) {
         while phase == .open, sequencer.canAdmit, let frame = backlog.popFirst() {
-            dispatch(frame, context: context)
+            admitted.append((sequencer.admit(), frame))
         }
+        startNextIfIdle(context: context)
     }
 
-    private func dispatch(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+    /// Calls `handle` for the oldest admitted request unless a call is already running.
+    private func startNextIfIdle(context: ChannelHandlerContext) {
+        guard !handling, phase != .closed, let (sequence, frame) = admitted.popFirst() else { return }
         makeRequestContext(context: context)
         guard let requestContext else { preconditionFailure("request context is set before any read") }
-        let sequence = sequencer.admit()
+        handling = true
         // The API key is the header's first field; peeked only to label metrics.
         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
         let started = NIODeadline.now()
         let handler = self.handler
-        let promise = context.eventLoop.makePromise(of: RequestOutcome.self)
-        promise.completeWithTask {
+        let returned = context.eventLoop.makePromise(of: RequestOutcome.self)
+        returned.completeWithTask {
             await handler.handle(frame, context: requestContext)
         }
-        promise.futureResult.assumeIsolated().whenComplete { result in
-            let response: Outgoing?
+        returned.futureResult.assumeIsolated().whenComplete { result in
+            self.handling = false
+            let outcome: RequestOutcome
             switch result {
-            case .success(.respond(let frame)): response = .frame(frame)
-            case .success(.noResponse): response = nil
-            case .success(.closeConnection(let reason)): response = .close(reason: reason)
-            case .failure(let error): response = .close(reason: "request task failed: \(error)")  // handle() cannot throw
+            case .success(let value): outcome = value
+            case .failure(let error): outcome = .closeConnection(reason: "request task failed: \(error)")  // handle() cannot throw
             }
-            self.metrics?.recordRequest(apiKey: apiKey, durationNanoseconds: (NIODeadline.now() - started).nanoseconds)
-            self.finished(sequence, response: response, context: context)
+            self.settle(sequence, outcome: outcome, apiKey: apiKey, started: started, context: context)
+            self.startNextIfIdle(context: context)
         }
+    }
+
+    /// Records a request's outcome, first waiting for a deferred one.
+    private func settle(
+        _ sequence: UInt64, outcome: RequestOutcome, apiKey: Int16, started: NIODeadline, context: ChannelHandlerContext
+    ) {
+        let response: Outgoing?
+        switch outcome {
+        case .respond(let frame): response = .frame(frame)
+        case .noResponse: response = nil
+        case .closeConnection(let reason): response = .close(reason: reason)
+        case .later(let task):
+            let promise = context.eventLoop.makePromise(of: RequestOutcome.self)
+            promise.completeWithTask { await task.value }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                let final: RequestOutcome
+                switch result {
+                case .success(.later): final = .closeConnection(reason: "a deferred answer deferred again")
+                case .success(let value): final = value
+                case .failure(let error): final = .closeConnection(reason: "request task failed: \(error)")
+                }
+                self.settle(sequence, outcome: final, apiKey: apiKey, started: started, context: context)
+            }
+            return
+        }
+        metrics?.recordRequest(apiKey: apiKey, durationNanoseconds: (NIODeadline.now() - started).nanoseconds)
+        finished(sequence, response: response, context: context)
     }
 
     // MARK: Responses out
@@ -139,6 +175,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     // Answers to earlier requests were written above; later ones are dropped.
                     context.flush()
                     backlog.removeAll()
+                    admitted.removeAll()
                     closeAfterPendingWrites(context: context)
                     return
                 }
@@ -242,6 +279,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         phase = .closed
         backlog.removeAll()
+        admitted.removeAll()
         context.close(promise: nil)
     }
 }

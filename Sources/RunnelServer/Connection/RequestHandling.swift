@@ -16,7 +16,7 @@ public struct RequestContext: Sendable, Equatable {
     }
 }
 
-/// What the shell does with a request once its handler is done.
+/// What the shell does with a request once its handler has returned.
 public enum RequestOutcome: Sendable, Equatable {
     /// Write this response (header and body, without the size prefix; the shell prepends the size).
     case respond(ByteBuffer)
@@ -25,13 +25,19 @@ public enum RequestOutcome: Sendable, Equatable {
     /// Write the responses owed to earlier requests, then close: what Kafka does for an unknown API,
     /// an unsupported version (other than ApiVersions) or an unreadable header. `reason` is logged.
     case closeConnection(reason: String)
+    /// The order-sensitive part is done (say, the batch is appended); the answer comes when this task
+    /// finishes (say, after the fsync or a long-poll wait). The shell moves on to the next request
+    /// meanwhile and still writes the answers in request order.
+    case later(Task<RequestOutcome, Never>)
 }
 
 /// What the broker implements to answer requests. The shell hands over one frame's payload (request
 /// header and body, without the 4-byte size).
 ///
-/// Calls for one connection may run concurrently, up to the configured in-flight limit; the shell
-/// carries out the outcomes in request order whatever order the calls finish in.
+/// Per connection, `handle` is called for one request at a time, in request order, as Kafka processes
+/// a connection's requests: a producer's pipelined batches are appended in the order sent. To let
+/// slow parts overlap, a handler returns `.later(task)`; up to the connection's in-flight limit of
+/// such answers may be pending at once.
 public protocol RequestHandling: Sendable {
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome
 }
