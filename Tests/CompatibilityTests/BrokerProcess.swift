@@ -15,8 +15,11 @@ final class BrokerProcess {
     /// The `runnel` binary the test build produced next to the test bundle.
     static var binary: String {
         if let explicit = ProcessInfo.processInfo.environment["RUNNEL_BINARY"] { return explicit }
-        let bundle = Bundle(for: BrokerProcess.self).bundleURL.deletingLastPathComponent()
-        return bundle.appendingPathComponent("runnel").path
+        // Next to the test bundle (on Linux Bundle(for:) is already the build directory).
+        let bundle = Bundle(for: BrokerProcess.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent(), packageRoot.appendingPathComponent(".build/debug")]
+        return candidates.map { $0.appendingPathComponent("runnel").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0].appendingPathComponent("runnel").path
     }
 
     init(extraArguments: [String] = []) throws {

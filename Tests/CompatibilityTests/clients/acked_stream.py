@@ -10,12 +10,19 @@ producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms":
                      "retries": 0, "enable.idempotence": False, "queue.buffering.max.messages": 1000})
 
 
+failed = []
+
+
 def report(err, msg):
     if err is None:
         print(f"ACK {msg.offset()} {msg.value().decode()}", flush=True)
+    else:
+        failed.append(err)
 
 
 for i in range(count):
+    if failed:  # the broker is gone: stop instead of queueing what can only time out
+        break
     while True:
         try:
             producer.produce(topic, value=f"m{i}".encode(), partition=0, on_delivery=report)
