@@ -15,6 +15,8 @@ public enum BrokerReply: Sendable {
     case noResponse
     /// Close the connection (garbage, an unknown API, an unsupported version), as Kafka does.
     case close(reason: String)
+    /// The rest of the work (an acks=all wait) runs on; the shell writes its reply in request order.
+    case later(Task<BrokerReply, Never>)
 }
 
 /// The broker's request handling: decode → ask the core → encode. Metadata changes go through the
@@ -93,8 +95,15 @@ public final class Broker: Sendable {
         case .apiVersions(let request): response = .apiVersions(apiVersions(request, context))
         case .metadata(let request): response = .metadata(await handleMetadata(request, context))
         case .produce(let request):
-            guard let produced = await handleProduce(request, context) else { return .noResponse }
-            response = .produce(produced)
+            let pending = appendProduce(request, context)
+            guard pending.needsWait else {
+                guard let produced = await finishProduce(pending) else { return .noResponse }
+                return encode(.produce(produced), header: header)
+            }
+            return .later(Task {
+                guard let produced = await self.finishProduce(pending) else { return .noResponse }
+                return self.encode(.produce(produced), header: header)
+            })
         case .fetch(let request): response = .fetch(await handleFetch(request, context))
         case .listOffsets(let request): response = .listOffsets(handleListOffsets(request, context))
         case .findCoordinator(let request): response = .findCoordinator(handleFindCoordinator(request, context))

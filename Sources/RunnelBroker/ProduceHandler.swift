@@ -10,7 +10,17 @@ import RunnelWire
 extension Broker {
     typealias PartitionProduceResponse = ProduceResponse.PartitionProduceResponse
 
-    func handleProduce(_ request: ProduceRequest, _ context: RequestContext) async -> ProduceResponse? {
+    /// What is left of a produce once its batches are appended: the acks=all waits.
+    struct PendingProduce: Sendable {
+        var appended: [(topic: Int, partition: PartitionProduceResponse, waitFor: (Partition, Int64)?)]
+        let request: ProduceRequest
+        var needsWait: Bool { appended.contains { $0.waitFor != nil } }
+    }
+
+    /// Appends in request order (the shell calls this one request at a time per connection), so that a
+    /// producer's pipelined batches land in the order sent; the acks=all wait can then overlap with the
+    /// next requests.
+    func appendProduce(_ request: ProduceRequest, _ context: RequestContext) -> PendingProduce {
         let acks = request.acks
         var failure: (ErrorCode, String)?
         if context.version < ServedApis.produceVersionMin {
@@ -52,13 +62,20 @@ extension Broker {
                 }
             }
         }
+        return PendingProduce(appended: appended, request: request)
+    }
+
+    /// Waits for the high watermark where acks=all asked for it, then builds the answer (nil for acks=0).
+    func finishProduce(_ pending: PendingProduce) async -> ProduceResponse? {
+        var appended = pending.appended
+        let request = pending.request
         for i in appended.indices {
             guard let (partition, offset) = appended[i].waitFor else { continue }
             if let code = await waitForHighWatermark(partition, atLeast: offset, timeoutMs: Int64(request.timeoutMs)) {
                 appended[i].partition.errorCode = code.rawValue
             }
         }
-        guard acks != 0 else { return nil }
+        guard request.acks != 0 else { return nil }
         var response = ProduceResponse()
         response.responses = request.topicData.enumerated().map { index, topic in
             var entry = ProduceResponse.TopicProduceResponse()

@@ -21,7 +21,11 @@ func makeRequestHandler(
     try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
     let fsyncPass = CoreMetrics.Timer(label: "runnel_fsync_pass_duration_seconds", factory: metrics)
     let syncScheduler = FsyncScheduler(
-        onFailure: { error in logger.critical("fsync failed; the log can no longer be made durable: \(error)") },
+        onFailure: { error in
+            // Never retried, never ignored: the page cache may have dropped the data, so the broker stops.
+            logger.critical("fsync failed; stopping, the log can no longer be made durable: \(error)")
+            exit(70)
+        },
         onPass: { durationNanoseconds, _, _ in fsyncPass.recordNanoseconds(durationNanoseconds) })
     do {
         let broker = try await Broker(
@@ -51,7 +55,6 @@ extension BrokerSettings {
         topicDefaults["log.segment.bytes"] = String(topics.segmentBytes)
         topicDefaults["log.retention.ms"] = String(topics.retentionMs)
         topicDefaults["min.insync.replicas"] = String(topics.minInsyncReplicas)
-        topicDefaults["message.max.bytes"] = String(config.network.requestBytesMax)
     }
 }
 
@@ -69,10 +72,15 @@ final class BrokerRequestHandler: ServedRequestHandler {
     }
 
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
-        switch await broker.handle(frame: frame, listener: context.listenerName, peer: context.peerAddress) {
+        Self.outcome(await broker.handle(frame: frame, listener: context.listenerName, peer: context.peerAddress))
+    }
+
+    static func outcome(_ reply: BrokerReply) -> RequestOutcome {
+        switch reply {
         case .respond(let response): return .respond(response)
         case .noResponse: return .noResponse
         case .close(let reason): return .closeConnection(reason: reason)
+        case .later(let task): return .later(Task { outcome(await task.value) })
         }
     }
 

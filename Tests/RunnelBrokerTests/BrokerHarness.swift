@@ -38,7 +38,10 @@ final class BrokerHarness: Sendable {
         var frame = ByteBuffer()
         try RequestFrame.encode(request, version: version, correlationId: id, clientId: "harness", into: &frame)
         frame.moveReaderIndex(forwardBy: 4)
-        switch await broker.handle(frame: frame, listener: "CLIENT", peer: "test") {
+        var reply = await broker.handle(frame: frame, listener: "CLIENT", peer: "test")
+        while case .later(let task) = reply { reply = await task.value }
+        switch reply {
+        case .later: preconditionFailure("unwrapped above")
         case .noResponse: return nil
         case .close(let reason): throw HarnessError.closed(reason)
         case .respond(let payload):
