@@ -1,5 +1,6 @@
 import NIOCore
 import RunnelBroker
+import RunnelMetadata
 import RunnelCompression
 import RunnelRecords
 import RunnelStorage
@@ -360,4 +361,26 @@ func listTopic(_ name: String, timestamp: Int64) -> ListOffsetsRequest.ListOffse
     t.name = name
     t.partitions = [p]
     return t
+}
+
+final class BrokerListenerTests: XCTestCase {
+    func testMetadataAnswersWithTheAddressesOfTheListenerTheRequestArrivedOn() async throws {
+        let harness = try await BrokerHarness { settings in
+            settings.advertisedEndpoints = [
+                Endpoint(listener: "CLIENT", host: "localhost", port: 9092),
+                Endpoint(listener: "INTERNAL", host: "runnel-1", port: 9192),
+            ]
+        }
+        for (listener, host, port) in [("CLIENT", "localhost", Int32(9092)), ("INTERNAL", "runnel-1", 9192)] {
+            var frame = ByteBuffer()
+            try RequestFrame.encode(MetadataRequest(), version: 12, correlationId: 1, clientId: "t", into: &frame)
+            frame.moveReaderIndex(forwardBy: 4)
+            guard case .respond(let payload) = await harness.broker.handle(frame: frame, listener: listener, peer: "t") else {
+                return XCTFail("expected an answer")
+            }
+            let (_, response) = try ResponseFrame.decode(MetadataResponse.self, version: 12, payload: payload)
+            XCTAssertEqual(response.brokers.map(\.host), [host], listener)
+            XCTAssertEqual(response.brokers.map(\.port), [port], listener)
+        }
+    }
 }

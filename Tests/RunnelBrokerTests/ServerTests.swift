@@ -42,6 +42,33 @@ final class ServerTests: XCTestCase {
         return collected
     }
 
+    func testAHundredHalfOpenConnectionsDoNotHoldUpAnotherClient() async throws {
+        let (server, port) = try await makeServer(handler: RecordingHandler(), connectionsMax: 200)
+        // Each of these announces a 1 MiB frame, sends 10 bytes of it and then says nothing more.
+        var stalled: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
+        for _ in 0..<100 {
+            let channel = try await connect(port: port)
+            var partial = ByteBuffer()
+            partial.writeInteger(Int32(1 << 20))
+            partial.writeBytes([UInt8](repeating: 7, count: 10))
+            try await channel.channel.writeAndFlush(partial)
+            stalled.append(channel)
+        }
+        let client = try await connect(port: port)
+        try await client.executeThenClose { inboundStream, outbound in
+            var inbound = inboundStream.makeAsyncIterator()
+            for number in Int32(1)...200 {
+                try await outbound.write(frame(number: number))
+                var answer = try await read(&inbound, bytes: 8)
+                XCTAssertEqual(answer.readInteger(as: Int32.self), 4)
+                XCTAssertEqual(answer.readInteger(as: Int32.self), number)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(server.connectionCount, 100, "the stalled connections are still open, costing little")
+        for channel in stalled { try? await channel.channel.close() }
+        await server.shutdown()
+    }
+
     func testResponsesComeBackInRequestOrderOverTCP() async throws {
         let handler = GatedHandler()
         let (server, port) = try await makeServer(handler: handler)
