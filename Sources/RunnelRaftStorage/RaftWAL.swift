@@ -1,5 +1,6 @@
 import RunnelRaft
 import RunnelStorage
+import Synchronization
 
 public struct RaftWALOptions: Hashable, Sendable {
     /// A segment is closed and a new one started once it reaches this size.
@@ -311,26 +312,84 @@ public final class RaftWAL {
         try append(records)
     }
 
+    /// What one sync must make durable: the files written since the last one, and the state they hold.
+    public struct PendingSync: Sendable {
+        public let files: [any StorageFile]
+        let hardState: HardState
+        let directoryDirty: Bool
+        let cleanupBeforeSeq: UInt64?
+    }
+
     /// Makes everything saved so far durable: the files written, then the directory when a segment was
     /// created. A failure is final. After a checkpoint, older segments and snapshots are then removed.
     public func sync() throws(RaftWALError) {
+        let pending = try prepareSync()
+        var result: Result<Void, StorageError> = .success(())
+        for file in pending.files {
+            do { try file.sync() } catch let error as StorageError {
+                result = .failure(error)
+                break
+            } catch {
+                preconditionFailure("FileSystem threw a non-StorageError: \(error)")
+            }
+        }
+        try finishSync(pending, result: result)
+    }
+
+    /// Group commit, first half: takes what the next sync must cover. Saves made after this belong to
+    /// the sync after it. Hand the files to a `SyncScheduling` (`Self.sync(_:using:completion:)`) and, once
+    /// it completed, call `finishSync` on the thread that owns this WAL.
+    public func prepareSync() throws(RaftWALError) -> PendingSync {
+        if let failure { throw .failed(failure) }
+        let pending = PendingSync(files: dirtyFiles, hardState: hardState, directoryDirty: directoryDirty,
+                                  cleanupBeforeSeq: cleanupBeforeSeq)
+        dirtyFiles = []
+        directoryDirty = false
+        cleanupBeforeSeq = nil
+        return pending
+    }
+
+    /// Group commit, second half: records the outcome of syncing `pending.files`. Only after this returns
+    /// is `durableHardState` (and what it promises) durable: messages that depend on it may leave.
+    public func finishSync(_ pending: PendingSync, result: Result<Void, StorageError>) throws(RaftWALError) {
         if let failure { throw .failed(failure) }
         do {
-            for file in dirtyFiles { try file.sync() }
-            if directoryDirty { try fileSystem.syncDirectory(path) }
+            try result.get()
+            if pending.directoryDirty { try fileSystem.syncDirectory(path) }
         } catch let error as StorageError {
             failure = error
             throw .storage(error)
         } catch {
             preconditionFailure("FileSystem threw a non-StorageError: \(error)")
         }
-        for file in dirtyFiles where file !== active { file.close() }
-        dirtyFiles = []
-        directoryDirty = false
-        durableHardState = hardState
-        if let checkpointSeq = cleanupBeforeSeq {
-            cleanupBeforeSeq = nil
+        for file in pending.files where file !== active && !dirtyFiles.contains(where: { $0 === file }) { file.close() }
+        durableHardState = pending.hardState
+        if let checkpointSeq = pending.cleanupBeforeSeq {
             try Self.io { try removeSuperseded(before: checkpointSeq) }
+        }
+    }
+
+    /// Syncs `pending.files` through the shared fsync scheduler (one pass may serve this WAL and every
+    /// partition log at once) and reports the first failure, or success once all are durable.
+    public static func sync(
+        _ pending: PendingSync, using scheduler: any SyncScheduling,
+        completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
+    ) {
+        guard !pending.files.isEmpty else { return completion(.success(())) }
+        let outstanding = Mutex((left: pending.files.count, failed: false))
+        for file in pending.files {
+            scheduler.sync(file) { result in
+                let report: Result<Void, StorageError>? = outstanding.withLock { state in
+                    guard !state.failed else { return nil }
+                    if case .failure = result {
+                        state.failed = true
+                        return result
+                    }
+                    state.left -= 1
+                    return state.left == 0 ? .success(()) : nil
+                }
+                if let report { completion(report) }
+            }
         }
     }
 

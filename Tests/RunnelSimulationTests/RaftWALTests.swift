@@ -1,6 +1,7 @@
 import RunnelRaft
 @testable import RunnelRaftStorage
 import RunnelStorage
+import Synchronization
 import XCTest
 
 final class RaftWALTests: XCTestCase {
@@ -24,6 +25,35 @@ final class RaftWALTests: XCTestCase {
         XCTAssertEqual(state.hardState, wal.hardState, message, line: line)
         XCTAssertEqual(state.snapshot.metadata, wal.snapshotMetadata, message, line: line)
         XCTAssertEqual(state.entries, wal.entries, message, line: line)
+    }
+
+    func testSyncThroughTheSharedSchedulerIsDurableOnlyAfterItsPass() throws {
+        let fs = SimulatedFileSystem()
+        let wal = try formatted(fs)
+        let scheduler = ManualSyncScheduler()
+        try wal.save(hardState: HardState(term: Term(1), vote: node, commit: .zero), entries: entries(1...3, term: 1), snapshot: nil)
+        let pending = try wal.prepareSync()
+        let outcome = Mutex<Result<Void, StorageError>?>(nil)
+        RaftWAL.sync(pending, using: scheduler) { result in outcome.withLock { $0 = result } }
+        XCTAssertNil(outcome.withLock { $0 }, "nothing is durable before the scheduler's pass")
+        XCTAssertNotEqual(wal.durableHardState.term, Term(1))
+        scheduler.runPass()
+        let result = try XCTUnwrap(outcome.withLock { $0 })
+        try wal.finishSync(pending, result: result)
+        XCTAssertEqual(wal.durableHardState, HardState(term: Term(1), vote: node, commit: .zero))
+        fs.crash()
+        let reopened = try RaftWAL.open(fileSystem: fs, path: path, nodeID: node)
+        XCTAssertEqual(reopened.recovered.entries.map(\.index), [LogIndex(1), LogIndex(2), LogIndex(3)])
+        XCTAssertEqual(reopened.recovered.hardState.vote, node)
+    }
+
+    func testASchedulerPassThatFailsIsFinal() throws {
+        let fs = SimulatedFileSystem()
+        let wal = try formatted(fs)
+        try wal.save(hardState: nil, entries: entries(1...1, term: 1), snapshot: nil)
+        let pending = try wal.prepareSync()
+        XCTAssertThrowsError(try wal.finishSync(pending, result: .failure(.syncFailed(path: path, errno: 5))))
+        XCTAssertThrowsError(try wal.sync(), "after a failed sync nothing may claim durability again")
     }
 
     func testFormatThenOpenRecoversTheInitialStateAndIdentity() throws {
