@@ -39,8 +39,11 @@ run: release
 # With CI=true a missing client or service is a failure.
 test: deps
 	$(SWIFT) build --build-tests
-	RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing
+	set -o pipefail; RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
+	@grep -a -E "^\s*Executed [0-9]+ tests?," .build/test.log | tail -1 | \
+	  sed -E 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1;\3;\4/' | \
+	  awk -F';' '{ skipped = ($$2 == "" ? 0 : $$2); printf "swift-test: %d passed, %d failed, %d skipped\n", $$1 - $$3 - skipped, $$3, skipped }'
 
 # A long sweep of the Raft simulator: seeds/s and violations.
 sim:
