@@ -384,3 +384,41 @@ final class BrokerListenerTests: XCTestCase {
         }
     }
 }
+
+final class BrokerTopicSettingsTests: XCTestCase {
+    func testLogAppendTimeTopicsStampTheBrokersTimeAndSayItInTheAnswer() async throws {
+        let harness = try await BrokerHarness()
+        try await harness.createTopic("t", configs: ["message.timestamp.type": "LogAppendTime"])
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let response = try await harness.call(BrokerHarness.produceRequest(topic: "t", records: try BrokerHarness.batch(["a"], timestampMs: 5), acks: -1), version: 9)
+        let appendTime = try XCTUnwrap(response?.responses.first?.partitionResponses.first?.logAppendTimeMs)
+        XCTAssertGreaterThan(appendTime, 1_600_000_000_000, "the broker's clock, not the producer's timestamp 5")
+        let fetched = try await harness.call(BrokerHarness.fetchRequest(topic: "t", offset: 0), version: 12)
+        let records = try XCTUnwrap(fetched?.responses.first?.partitions.first?.records)
+        let batch = try RecordBatch(decoding: records, maxUncompressedBytes: 1 << 20)
+        XCTAssertEqual(batch.header.timestampType, .logAppendTime)
+        XCTAssertEqual(batch.header.maxTimestampMs, appendTime)
+    }
+
+    func testABatchOverMaxMessageBytesIsRefusedAsTooLarge() async throws {
+        let harness = try await BrokerHarness()
+        try await harness.createTopic("t", configs: ["max.message.bytes": "1000"])
+        let big = try BrokerHarness.batch([String(repeating: "x", count: 2000)])
+        let response = try await harness.call(BrokerHarness.produceRequest(topic: "t", records: big, acks: 1), version: 9)
+        XCTAssertEqual(response?.responses.first?.partitionResponses.first?.errorCode, ErrorCode.messageTooLarge.rawValue)
+        let small = try await harness.call(BrokerHarness.produceRequest(topic: "t", records: try BrokerHarness.batch(["ok"]), acks: 1), version: 9)
+        XCTAssertEqual(small?.responses.first?.partitionResponses.first?.baseOffset, 0, "nothing of the refused batch was stored")
+    }
+
+    func testADataDirectoryOfAnotherNodeIsRefused() async throws {
+        let fs = SimulatedFileSystem()
+        _ = try await BrokerHarness(fileSystem: fs)
+        do {
+            _ = try await BrokerHarness(fileSystem: fs) { $0.nodeID = 2 }
+            XCTFail("node 2 must not open node 1's directory")
+        } catch let mismatch as NodeIdentity.Mismatch {
+            XCTAssertEqual(mismatch, .otherNode(found: 1, expected: 2))
+        }
+    }
+}
