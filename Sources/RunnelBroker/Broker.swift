@@ -28,6 +28,7 @@ public final class Broker: Sendable {
     let controller: Controller
     let partitions: PartitionRegistry
     let fetchSessions: FetchSessionCache
+    let producerIds: ProducerIdAllocator
     let logger: Logger
     let metrics: BrokerMetrics
     let nowMs: @Sendable () -> Int64
@@ -55,6 +56,7 @@ public final class Broker: Sendable {
         partitions = PartitionRegistry(logs: logs, nodeID: settings.nodeID, topicDefaults: settings.topicDefaults,
                                        waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
         fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
+        producerIds = ProducerIdAllocator(metadata: metadata, controller: controller)
 
         let registration = BrokerRegistration(id: settings.nodeID, directoryID: identity.directoryID, endpoints: settings.advertisedEndpoints)
         _ = try await metadata.submit { image in
@@ -116,6 +118,7 @@ public final class Broker: Sendable {
         case .alterConfigs(let request): response = .alterConfigs(await handleAlterConfigs(request, context))
         case .incrementalAlterConfigs(let request): response = .incrementalAlterConfigs(await handleIncrementalAlterConfigs(request, context))
         case .describeCluster(let request): response = .describeCluster(handleDescribeCluster(request, context))
+        case .initProducerId(let request): response = .initProducerId(await handleInitProducerId(request, context))
         default:
             response = nil
         }

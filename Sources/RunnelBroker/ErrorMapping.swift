@@ -31,6 +31,8 @@ extension LogError {
         case .truncated: return .notLeaderOrFollower
         case .tooManyFlushWaiters: return .requestTimedOut
         case .closed: return .notLeaderOrFollower
+        case .outOfOrderSequence: return .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: return .invalidProducerEpoch
         }
     }
 }

@@ -107,6 +107,8 @@ extension Broker {
             throw BrokerError(.notEnoughReplicas, "The ISR of \(tp) has \(snapshot.isr.count) members, fewer than min.insync.replicas=\(snapshot.settings.minInsyncReplicas)")
         }
         let info = try partition.appendAsLeader(records, nowMs: nowMs())
+        // A retried batch already in the log: Kafka answers with the original offsets as a success.
+        if info.isDuplicate { return (partition, info) }
         metrics.recordAppend(tp, bytes: records.readableBytes, records: headers.reduce(0) { $0 + Int($1.recordCount) })
         return (partition, info)
     }

@@ -21,6 +21,7 @@ enum ServedApis {
         (.incrementalAlterConfigs, 0...1),
         (.createPartitions, 0...3),
         (.describeCluster, 0...1),
+        (.initProducerId, 0...4),
     ]
 
     static let byKey: [ApiKey: ClosedRange<Int16>] = Dictionary(uniqueKeysWithValues: advertised)

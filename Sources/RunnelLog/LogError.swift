@@ -20,6 +20,10 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(offset: Int64, logEndOffset: Int64)
     case tooManyFlushWaiters(limit: Int)
     case closed
+    /// An idempotent producer's batch does not follow its last one (a gap, or a new epoch not at 0).
+    case outOfOrderSequence(String)
+    /// An idempotent producer's batch from an epoch older than one the log holds (a fenced producer).
+    case invalidProducerEpoch(String)
 
     public var description: String {
         switch self {
@@ -33,6 +37,8 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncated(let o, let end): return "offset \(o) truncated; log ends at \(end)"
         case .tooManyFlushWaiters(let limit): return "more than \(limit) flush waiters"
         case .closed: return "log closed"
+        case .outOfOrderSequence(let why): return "out of order sequence: \(why)"
+        case .invalidProducerEpoch(let why): return "invalid producer epoch: \(why)"
         }
     }
 }

@@ -34,6 +34,7 @@ extension LogState {
             try writeOffsetCheckpoint(CheckpointFile.logStartOffset, logStartOffset)  // else a restart restores the old start
         }
         if epochs.truncateFromEnd(endOffset: logEndOffset) { try writeEpochCheckpoint() }
+        try rebuildProducers()
         return logEndOffset
     }
 
@@ -50,6 +51,7 @@ extension LogState {
         highWatermark = offset
         outbox += flush.restart(at: offset)
         epochs = LeaderEpochCache()
+        producers = ProducerStateTable()
         try writeOffsetCheckpoint(CheckpointFile.logStartOffset, offset)
         try writeEpochCheckpoint()
         try writeRecoveryPointIfChanged()

@@ -109,6 +109,7 @@ extension LogState {
         _ = state.epochs.truncateFromStart(startOffset: state.logStartOffset)
         if state.epochs.entries != checkpointedEpochs { try state.writeEpochCheckpoint() }
         try state.writeRecoveryPointIfChanged()
+        try state.rebuildProducers()
         return state
     }
 }

@@ -13,6 +13,9 @@ public struct LogAppendInfo: Equatable, Sendable {
     /// The largest batch max timestamp in the append and the base offset of its batch.
     public let maxTimestamp: Int64
     public let offsetOfMaxTimestamp: Int64
+    /// True when the batch was an idempotent producer's retry of one already in the log: nothing was
+    /// appended and the offsets are the original batch's.
+    public internal(set) var isDuplicate = false
 }
 
 /// The log's offsets at one moment.

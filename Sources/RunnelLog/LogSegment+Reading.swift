@@ -46,6 +46,14 @@ extension LogSegment {
         return starts
     }
 
+    /// Every batch header of the segment, in order (rebuilding producer state on open).
+    func forEachBatchHeader(_ body: (RecordBatchHeader) -> Void) throws {
+        _ = try walk(from: 0) { header in
+            body(header)
+            return false
+        }
+    }
+
     private func walk(from start: Int64, until found: (RecordBatchHeader) -> Bool) throws -> BatchLocation? {
         var position = start
         while position < sizeBytes {

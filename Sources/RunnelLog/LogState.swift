@@ -37,6 +37,8 @@ struct LogState {
     var logStartOffset: Int64
     var highWatermark: Int64
     var epochs: LeaderEpochCache
+    /// Idempotent producers' epochs and last batches, from the batches in the log.
+    var producers = ProducerStateTable()
     var flush: FlushTracker
     var pendingFlushes: [UInt64: PendingFlush] = [:]
     var nextFlushID: UInt64 = 0
@@ -104,6 +106,10 @@ struct LogState {
             if let latest = epochs.latest?.epoch, epoch < latest {
                 throw LogError.staleLeaderEpoch(epoch: epoch, latestEpoch: latest)
             }
+            // Under the log's lock, so no other append can slip between the check and the write.
+            if let duplicate = try checkProducers(Self.parseBatches(batches)) {
+                return (duplicate, requestFlush())
+            }
             do {
                 _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
                                                           logAppendTimeMs: logAppendTimeMs)
@@ -127,6 +133,7 @@ struct LogState {
             try roll(at: first.baseOffset, nowMs: nowMs)
         }
         try segments[segments.count - 1].append(stamped, headers: headers)
+        for header in headers { producers.apply(header) }
 
         var epochsChanged = false
         for header in headers where header.partitionLeaderEpoch > (epochs.latest?.epoch ?? -1) {
@@ -144,6 +151,33 @@ struct LogState {
                                  batchCount: headers.count, sizeBytes: stamped.readableBytes,
                                  maxTimestamp: maxTimestamp, offsetOfMaxTimestamp: offsetOfMaxTimestamp)
         return (info, requestFlush())
+    }
+
+    /// Checks a leader append against the producers' state: nil to append, or the answer for a retried
+    /// batch already in the log. A retry is only recognised as a single batch (what Produce carries).
+    func checkProducers(_ headers: [RecordBatchHeader]) throws(LogError) -> LogAppendInfo? {
+        var scratch = producers
+        for header in headers {
+            if case .duplicate(let original) = try scratch.check(header) {
+                guard headers.count == 1 else {
+                    throw .outOfOrderSequence("producer \(header.producerId): a duplicate batch inside a multi-batch append")
+                }
+                var info = LogAppendInfo(firstOffset: original.firstOffset, lastOffset: original.lastOffset,
+                                         logEndOffset: logEndOffset, batchCount: 0, sizeBytes: 0,
+                                         maxTimestamp: -1, offsetOfMaxTimestamp: original.firstOffset)
+                info.isDuplicate = true
+                return info
+            }
+            scratch.apply(header)
+        }
+        return nil
+    }
+
+    /// Rebuilds the producers' state from every batch header in the log (open and truncation).
+    mutating func rebuildProducers() throws {
+        var table = ProducerStateTable()
+        for segment in segments { try segment.forEachBatchHeader { table.apply($0) } }
+        producers = table
     }
 
     /// The headers of the whole batches that make up `buffer` (CRCs are the broker's to validate), or

@@ -49,6 +49,8 @@ public final class PartitionLog: Sendable {
     public var config: LogConfig { state.withLock { $0.config } }
     /// Base offsets of the segments, oldest first.
     public var segmentBaseOffsets: [Int64] { state.withLock { $0.segments.map(\.baseOffset) } }
+    /// Idempotent producers' epochs and last batches on this partition.
+    public var producerState: ProducerStateTable { state.withLock { $0.producers } }
     public var sizeBytes: Int64 { state.withLock { $0.segments.reduce(0) { $0 + $1.sizeBytes } } }
 
     /// Changes retention, rolling and index settings for what follows (a dynamic topic config).
@@ -60,7 +62,9 @@ public final class PartitionLog: Sendable {
 
     /// Appends whole v2 batches as the leader: assigns consecutive offsets from the log end offset and
     /// stamps `leaderEpoch` (both outside the CRC), writes the buffer with one write, indexes it and
-    /// requests a sync. The log end offset moves now; `flushedOffset` when the sync completes.
+    /// requests a sync. Batches of idempotent producers are checked first, under the same lock: a retry
+    /// of a batch in the log appends nothing and returns the original offsets (`isDuplicate`); a
+    /// sequence gap throws `outOfOrderSequence`, an older producer epoch `invalidProducerEpoch`. The log end offset moves now; `flushedOffset` when the sync completes.
     /// With `logAppendTimeMs` (LogAppendTime topics) each batch's max timestamp becomes that time.
     @discardableResult
     public func appendAsLeader(_ batches: ByteBuffer, leaderEpoch: Int32, logAppendTimeMs: Int64? = nil, nowMs: Int64) throws(LogError)

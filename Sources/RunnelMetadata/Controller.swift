@@ -171,6 +171,13 @@ public struct Controller: Sendable {
         return records
     }
 
+    /// The next block of producer ids, starting at the image's high mark.
+    public func allocateProducerIdBlock(size: Int64, in image: MetadataImage) throws(MetadataError) -> [MetadataRecord] {
+        precondition(size > 0)
+        guard image.nextProducerID <= Int64.max - size else { throw .invalidRequest("producer ids are exhausted") }
+        return [.producerIdBlock(firstID: image.nextProducerID, size: size)]
+    }
+
     func partitionCount(_ requested: Int32) throws(MetadataError) -> Int32 {
         let count = requested == -1 ? defaultPartitions : requested
         guard count > 0 else { throw .invalidPartitions("Number of partitions must be larger than 0.") }

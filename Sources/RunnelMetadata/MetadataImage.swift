@@ -20,6 +20,8 @@ public struct MetadataImage: Hashable, Sendable {
     public private(set) var topics: [TopicID: Topic] = [:]
     public private(set) var topicIDs: [String: TopicID] = [:]
     public private(set) var configs: [ConfigResource: [String: String]] = [:]
+    /// The first producer id not yet handed out in a block: the persisted high mark.
+    public private(set) var nextProducerID: Int64 = 0
     /// How many records have been applied: the image's position in the metadata log.
     public private(set) var appliedCount: Int64 = 0
 
@@ -69,6 +71,9 @@ public struct MetadataImage: Hashable, Sendable {
         case .config(let resource, let name, let value):
             configs[resource, default: [:]][name] = value
             if configs[resource]?.isEmpty == true { configs[resource] = nil }
+        case .producerIdBlock(let firstID, let size):
+            precondition(firstID == nextProducerID && size > 0, "producer id block \(firstID)+\(size) does not follow \(nextProducerID)")
+            nextProducerID = firstID + size
         }
     }
 
@@ -88,6 +93,7 @@ public struct MetadataImage: Hashable, Sendable {
                 records.append(.config(resource: resource, name: name, value: value))
             }
         }
+        if nextProducerID > 0 { records.append(.producerIdBlock(firstID: 0, size: nextProducerID)) }
         return records
     }
 }

@@ -11,6 +11,9 @@ public enum MetadataRecord: Hashable, Sendable {
     case removeTopic(id: TopicID)
     /// Sets (value non-nil) or deletes a config override.
     case config(resource: ConfigResource, name: String, value: String?)
+    /// Producer ids [firstID, firstID + size) are handed out to idempotent producers; the next block
+    /// starts after them, so no id is ever given twice, even across restarts.
+    case producerIdBlock(firstID: Int64, size: Int64)
 }
 
 public struct Endpoint: Hashable, Sendable {

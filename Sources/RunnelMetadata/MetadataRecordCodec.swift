@@ -30,6 +30,8 @@ public enum MetadataRecordCodec {
             w.u8(5); w.uuid(id)
         case .config(let resource, let name, let value):
             w.u8(6); w.u8(UInt8(resource.kind.rawValue)); w.string(resource.name); w.string(name); w.optionalString(value)
+        case .producerIdBlock(let firstID, let size):
+            w.u8(7); w.i64(firstID); w.i64(size)
         }
         return w.bytes
     }
@@ -65,6 +67,10 @@ public enum MetadataRecordCodec {
                 throw DecodeError(reason: "unknown config resource")
             }
             record = .config(resource: ConfigResource(kind, try r.string()), name: try r.string(), value: try r.optionalString())
+        case 7:
+            let firstID = try r.i64(), size = try r.i64()
+            guard firstID >= 0, size > 0, firstID <= Int64.max - size else { throw DecodeError(reason: "bad producer id block") }
+            record = .producerIdBlock(firstID: firstID, size: size)
         default:
             throw DecodeError(reason: "unknown record type")
         }
@@ -76,6 +82,7 @@ public enum MetadataRecordCodec {
         var bytes: [UInt8] = []
         mutating func u8(_ v: UInt8) { bytes.append(v) }
         mutating func i32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+        mutating func i64(_ v: Int64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
         mutating func uuid(_ v: UUID128) { bytes.append(contentsOf: v.bytes) }
         mutating func string(_ s: String) { i32(Int32(s.utf8.count)); bytes.append(contentsOf: s.utf8) }
         mutating func optionalString(_ s: String?) { if let s { string(s) } else { i32(-1) } }
@@ -95,6 +102,9 @@ public enum MetadataRecordCodec {
         mutating func u8() throws(DecodeError) -> UInt8 { try take(1).first! }
         mutating func i32() throws(DecodeError) -> Int32 {
             Int32(bitPattern: try take(4).reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        mutating func i64() throws(DecodeError) -> Int64 {
+            Int64(bitPattern: try take(8).reduce(0) { $0 << 8 | UInt64($1) })
         }
         mutating func count() throws(DecodeError) -> Int {
             let n = Int(try i32())

@@ -267,7 +267,8 @@ final class BrokerProtocolTests: XCTestCase {
         XCTAssertEqual(table[3], 0...12)
         XCTAssertEqual(table[60], 0...1)
         XCTAssertNil(table[11], "JoinGroup is not served before the group coordinator exists")
-        XCTAssertEqual(table.count, 15)
+        XCTAssertEqual(table[22], 0...4, "InitProducerId")
+        XCTAssertEqual(table.count, 16)
     }
 
     func testGarbageAndUnknownApisCloseTheConnectionWithoutHarm() async throws {

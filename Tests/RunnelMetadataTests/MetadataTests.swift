@@ -84,6 +84,19 @@ final class ControllerTests: XCTestCase {
 }
 
 final class MetadataLogTests: XCTestCase {
+    func testProducerIdBlocksFollowEachOtherAndTheHighMarkSurvivesASnapshot() throws {
+        let controller = Controller()
+        var image = MetadataImage()
+        for record in try controller.allocateProducerIdBlock(size: 1000, in: image) { image.apply(record) }
+        let second = try controller.allocateProducerIdBlock(size: 1000, in: image)
+        XCTAssertEqual(second, [.producerIdBlock(firstID: 1000, size: 1000)])
+        for record in second { image.apply(record) }
+        XCTAssertEqual(image.nextProducerID, 2000)
+        var rebuilt = MetadataImage()
+        for record in image.snapshotRecords { rebuilt.apply(record) }
+        XCTAssertEqual(rebuilt.nextProducerID, 2000)
+    }
+
     func testEveryRecordKindSurvivesTheCodecAndTruncationIsAnError() throws {
         let records: [MetadataRecord] = [
             .registerBroker(BrokerRegistration(id: 1, directoryID: UUID128(high: 9, low: 8), endpoints: [Endpoint(listener: "CLIENT", host: "h", port: 9092)], rack: "r1")),
@@ -92,6 +105,7 @@ final class MetadataLogTests: XCTestCase {
             .partitionChange(PartitionChange(topicID: UUID128(high: 1, low: 1), partition: 3, leader: nil, isr: [1, 2])),
             .removeTopic(id: UUID128(high: 1, low: 1)),
             .config(resource: ConfigResource(.topic, "t"), name: "retention.ms", value: nil),
+            .producerIdBlock(firstID: 4000, size: 1000),
         ]
         for record in records {
             let bytes = MetadataRecordCodec.encode(record)

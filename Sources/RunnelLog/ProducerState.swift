@@ -1,0 +1,90 @@
+import RunnelRecords
+
+/// One appended batch of an idempotent producer, as remembered for deduplication.
+public struct ProducerBatch: Equatable, Sendable {
+    public let firstSequence: Int32
+    public let lastSequence: Int32
+    public let firstOffset: Int64
+    public let lastOffset: Int64
+}
+
+/// What the log knows of one producer on one partition: its epoch and its last batches.
+public struct ProducerEntry: Equatable, Sendable {
+    public var epoch: Int16
+    /// Oldest first, at most `ProducerStateTable.batchesRetained` (Kafka keeps five: the most a client
+    /// may have in flight per partition).
+    public var batches: [ProducerBatch]
+}
+
+/// How a leader append of one batch stands against the producer's state.
+public enum ProducerCheck: Equatable, Sendable {
+    /// Append it.
+    case append
+    /// A retry of a batch already in the log: answer with its offsets, append nothing.
+    case duplicate(ProducerBatch)
+}
+
+/// Per producer id state of one partition, built only by applying appended batches (leader and
+/// follower alike), so every replica derives the same table from the same log. Pure: no I/O.
+public struct ProducerStateTable: Equatable, Sendable {
+    public static let batchesRetained = 5
+    public private(set) var producers: [Int64: ProducerEntry] = [:]
+
+    public init() {}
+
+    public subscript(producerId: Int64) -> ProducerEntry? { producers[producerId] }
+
+    /// Checks a batch a client asks the leader to append. Kafka's rules: a retry of one of the last
+    /// batches is a duplicate; an older epoch is fenced; a newer epoch (or an unknown producer) must start
+    /// at sequence 0; within an epoch the first sequence must follow the last one (wrapping at Int32.max).
+    public func check(_ header: RecordBatchHeader) throws(LogError) -> ProducerCheck {
+        guard header.hasProducerId else { return .append }
+        let id = header.producerId
+        guard let entry = producers[id] else {
+            guard header.baseSequence == 0 else {
+                throw .outOfOrderSequence("producer \(id) is unknown here and its batch starts at sequence \(header.baseSequence), not 0")
+            }
+            return .append
+        }
+        if header.producerEpoch < entry.epoch {
+            throw .invalidProducerEpoch("producer \(id) epoch \(header.producerEpoch) is older than the current \(entry.epoch)")
+        }
+        if header.producerEpoch > entry.epoch {
+            guard header.baseSequence == 0 else {
+                throw .outOfOrderSequence("producer \(id) epoch \(header.producerEpoch) must start at sequence 0, not \(header.baseSequence)")
+            }
+            return .append
+        }
+        if let original = entry.batches.first(where: {
+            $0.firstSequence == header.baseSequence && $0.lastSequence == header.lastSequence
+        }) {
+            return .duplicate(original)
+        }
+        guard let last = entry.batches.last else {
+            guard header.baseSequence == 0 else {
+                throw .outOfOrderSequence("producer \(id) has no batches here; sequence \(header.baseSequence) is not 0")
+            }
+            return .append
+        }
+        let expected = last.lastSequence == Int32.max ? 0 : last.lastSequence + 1
+        guard header.baseSequence == expected else {
+            throw .outOfOrderSequence("producer \(id) epoch \(entry.epoch): expected sequence \(expected), got \(header.baseSequence)")
+        }
+        return .append
+    }
+
+    /// Records an appended batch (with its final offsets). A newer epoch replaces the producer's batches.
+    public mutating func apply(_ header: RecordBatchHeader) {
+        guard header.hasProducerId, !header.isControl else { return }
+        let batch = ProducerBatch(firstSequence: header.baseSequence, lastSequence: header.lastSequence,
+                                  firstOffset: header.baseOffset, lastOffset: header.lastOffset)
+        var entry = producers[header.producerId] ?? ProducerEntry(epoch: header.producerEpoch, batches: [])
+        if header.producerEpoch != entry.epoch {
+            entry = ProducerEntry(epoch: header.producerEpoch, batches: [])
+        }
+        entry.batches.append(batch)
+        if entry.batches.count > Self.batchesRetained { entry.batches.removeFirst(entry.batches.count - Self.batchesRetained) }
+        precondition(entry.batches.count <= Self.batchesRetained)
+        producers[header.producerId] = entry
+    }
+}
