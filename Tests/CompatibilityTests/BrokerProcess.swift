@@ -22,8 +22,10 @@ final class BrokerProcess {
             .first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0].appendingPathComponent("runnel").path
     }
 
-    init(extraArguments: [String] = []) throws {
+    /// `advertisedPort`: the port Metadata names instead of the listener's (a proxy in front of it).
+    init(extraArguments: [String] = [], advertisedPort: Int? = nil) throws {
         port = try Self.freePort()
+        self.advertisedPort = advertisedPort
         dataDir = NSTemporaryDirectory() + "runnel-compat-\(UUID().uuidString)"
         logPath = dataDir + ".log"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
@@ -32,6 +34,7 @@ final class BrokerProcess {
     }
 
     private let extraArguments: [String]
+    private let advertisedPort: Int?
 
     var bootstrap: String { "127.0.0.1:\(port)" }
 
@@ -40,7 +43,7 @@ final class BrokerProcess {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = [
             "serve", "--node-id", "1", "--data-dir", dataDir,
-            "--kafka-listener", "127.0.0.1:\(port)", "--advertised-kafka-listener", "127.0.0.1:\(port)",
+            "--kafka-listener", "127.0.0.1:\(port)", "--advertised-kafka-listener", "127.0.0.1:\(advertisedPort ?? port)",
             "--log-level", "info",
         ] + extraArguments
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }

@@ -47,6 +47,25 @@ final class CompatibilityTests: XCTestCase {
         return codecs
     }
 
+    /// Checks that the topic of the `IDEMPOTENT <topic>` line holds only batches with a producer id and
+    /// consecutive sequences: the client really produced idempotently.
+    func assertIdempotentBatches(_ stdout: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let topic = try XCTUnwrap(stdout.split(separator: "\n").first { $0.hasPrefix("IDEMPOTENT ") }?.split(separator: " ").last)
+        let directory = try XCTUnwrap(broker.partitionDirectory(topic: String(topic), partition: 0), "no log directory for \(topic)")
+        var headers: [RecordBatchHeader] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where name.hasSuffix(".log") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+            var iterator = RecordBatchIterator(ByteBuffer(bytes: data), verifyingChecksums: true)
+            while let entry = try iterator.next() { headers.append(entry.header) }
+        }
+        XCTAssertFalse(headers.isEmpty, file: file, line: line)
+        XCTAssertEqual(Set(headers.map(\.producerId)).count, 1, "one producer id", file: file, line: line)
+        XCTAssertTrue(headers.allSatisfy(\.hasProducerId), "every batch carries a producer id", file: file, line: line)
+        for (previous, next) in zip(headers, headers.dropFirst()) {
+            XCTAssertEqual(next.baseSequence, previous.lastSequence + 1, "consecutive sequences", file: file, line: line)
+        }
+    }
+
     /// Checks that each `CODEC <name> <topic>` line's topic holds batches of exactly that codec.
     func assertStoredCodecs(_ stdout: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let lines = stdout.split(separator: "\n").filter { $0.hasPrefix("CODEC ") }
@@ -71,12 +90,18 @@ final class CompatibilityTests: XCTestCase {
     func testConfluentKafkaNullsHeadersTimestampsAndLargeMessage() throws { try runScenario("confluent_compat.py", "records") }
     func testConfluentKafkaWatermarksAndOffsetsForTimes() throws { try runScenario("confluent_compat.py", "offsets") }
     func testConfluentKafkaLongPollIsWokenByAnAppend() throws { try runScenario("confluent_compat.py", "long_poll") }
+    func testConfluentKafkaIdempotentProducerStoresEachMessageOnce() throws {
+        try assertIdempotentBatches(try runScenario("confluent_compat.py", "idempotent"))
+    }
 
     // MARK: kafka-python
 
     func testKafkaPythonAdmin() throws { try runScenario("kafka_python_compat.py", "admin") }
     func testKafkaPythonEveryCodecIsStoredAsSent() throws { try assertStoredCodecs(try runScenario("kafka_python_compat.py", "codecs")) }
     func testKafkaPythonRecordsAndOffsets() throws { try runScenario("kafka_python_compat.py", "records") }
+    func testKafkaPythonDefaultIdempotentProducerStoresEachMessageOnce() throws {
+        try assertIdempotentBatches(try runScenario("kafka_python_compat.py", "idempotent"))
+    }
 
     // MARK: aiokafka
 

@@ -62,3 +62,22 @@ final class DurabilityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(stored.count, acked.count)
     }
 }
+
+/// An idempotent producer behind a TCP proxy that cuts the connection after the broker appended a batch
+/// but before the answer arrived: after the client's retry the partition holds the batch once.
+final class IdempotentRetryTests: XCTestCase {
+    func runCutProxy(client: String) throws {
+        try Tools.requireBroker()
+        try Tools.require(Tools.python, "the Python virtualenv with the Kafka clients")
+        let proxyPort = try BrokerProcess.freePort()
+        let broker = try BrokerProcess(advertisedPort: proxyPort)
+        defer { broker.stop() }
+        let script = "\(CompatibilityTests.clientsDirectory)/cut_proxy_retry.py"
+        let output = try runCommand(Tools.python, [script, broker.bootstrap, String(proxyPort), client], timeoutSeconds: 120)
+        XCTAssertEqual(output.status, 0, "\(output.stdout)\n\(output.stderr)\nbroker log tail:\n\(broker.log.suffix(3000))")
+        XCTAssertTrue(output.stdout.contains("PASS cut_retry"), output.stdout)
+    }
+
+    func testConfluentKafkaRetryAfterACutConnectionIsStoredOnce() throws { try runCutProxy(client: "confluent") }
+    func testKafkaPythonRetryAfterACutConnectionIsStoredOnce() throws { try runCutProxy(client: "kafka-python") }
+}

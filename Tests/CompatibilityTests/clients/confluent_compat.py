@@ -150,6 +150,21 @@ def scenario_long_poll():
     consumer.close()
 
 
+def scenario_idempotent():
+    """enable.idempotence=true: InitProducerId, numbered batches, every message stored exactly once."""
+    topic = name("cf-idem")
+    create(topic)
+    delivered = produce(topic, [{"value": f"v{i}".encode()} for i in range(300)], **{"enable.idempotence": True})
+    assert sorted(o for _, o in delivered) == list(range(300)), sorted(delivered)[:5]
+    got = consume_all(topic, 300)
+    assert [m.value() for m in got] == [f"v{i}".encode() for i in range(300)]
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": name("g")})
+    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT)
+    consumer.close()
+    assert (low, high) == (0, 300), (low, high)
+    print(f"IDEMPOTENT {topic}", flush=True)
+
+
 SCENARIOS = {k[len("scenario_"):]: v for k, v in globals().items() if k.startswith("scenario_")}
 
 if __name__ == "__main__":

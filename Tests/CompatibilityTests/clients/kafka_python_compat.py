@@ -8,9 +8,6 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTo
 
 BOOTSTRAP = sys.argv[1]
 TIMEOUT = 20
-# kafka-python 3 turns idempotence on by default; the idempotent producer (InitProducerId) comes with the
-# groups/idempotence issue, until then the tests opt out explicitly.
-IDEMPOTENCE = False
 
 
 def name(prefix):
@@ -63,8 +60,7 @@ def scenario_codecs():
     for codec in [None, "gzip", "snappy", "lz4", "zstd"]:
         topic = name(f"kp-codec-{codec or 'none'}")
         create(admin, topic)
-        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", compression_type=codec, linger_ms=20,
-                                 enable_idempotence=IDEMPOTENCE)
+        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", compression_type=codec, linger_ms=20)
         futures = [producer.send(topic, key=f"k{i}".encode(), value=f"v{i}".encode() * 20,
                                  headers=[("h", str(i).encode())]) for i in range(100)]
         producer.flush()
@@ -82,7 +78,7 @@ def scenario_records():
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     topic = name("kp-records")
     create(admin, topic)
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2_000_000, enable_idempotence=IDEMPOTENCE)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2_000_000)
     base = int(time.time() * 1000) - 50_000
     producer.send(topic, key=None, value=b"", timestamp_ms=base - 1000)  # kafka-python 3 refuses neither key nor value
     producer.send(topic, key=b"k", value=b"v", timestamp_ms=base)
@@ -100,6 +96,28 @@ def scenario_records():
     found = consumer.offsets_for_times({tp: base - 1})
     assert found[tp].offset == 1, found
     consumer.close()
+    admin.close()
+
+
+def scenario_idempotent():
+    """kafka-python 3's default producer is idempotent: it asks InitProducerId and numbers its batches."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    topic = name("kp-idem")
+    create(admin, topic)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=5)
+    assert producer.config["enable_idempotence"], "kafka-python's default producer is expected to be idempotent"
+    futures = [producer.send(topic, value=f"v{i}".encode()) for i in range(300)]
+    producer.flush()
+    offsets = [f.get(timeout=TIMEOUT).offset for f in futures]
+    assert offsets == list(range(300)), offsets[:5]
+    producer.close()
+    got = consume(topic, 300)
+    assert [m.value for m in got] == [f"v{i}".encode() for i in range(300)]
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    tp = TopicPartition(topic, 0)
+    assert consumer.end_offsets([tp])[tp] == 300, "exactly once"
+    consumer.close()
+    print(f"IDEMPOTENT {topic}", flush=True)
     admin.close()
 
 
