@@ -34,7 +34,7 @@ extension LogState {
             try writeOffsetCheckpoint(CheckpointFile.logStartOffset, logStartOffset)  // else a restart restores the old start
         }
         if epochs.truncateFromEnd(endOffset: logEndOffset) { try writeEpochCheckpoint() }
-        try rebuildProducers()
+        try loadProducers()
         return logEndOffset
     }
 
@@ -52,6 +52,7 @@ extension LogState {
         outbox += flush.restart(at: offset)
         epochs = LeaderEpochCache()
         producers = ProducerStateTable()
+        try removeProducerSnapshots(after: -1)
         try writeOffsetCheckpoint(CheckpointFile.logStartOffset, offset)
         try writeEpochCheckpoint()
         try writeRecoveryPointIfChanged()

@@ -109,7 +109,7 @@ extension LogState {
         _ = state.epochs.truncateFromStart(startOffset: state.logStartOffset)
         if state.epochs.entries != checkpointedEpochs { try state.writeEpochCheckpoint() }
         try state.writeRecoveryPointIfChanged()
-        try state.rebuildProducers()
+        try state.loadProducers()
         return state
     }
 }

@@ -173,13 +173,6 @@ struct LogState {
         return nil
     }
 
-    /// Rebuilds the producers' state from every batch header in the log (open and truncation).
-    mutating func rebuildProducers() throws {
-        var table = ProducerStateTable()
-        for segment in segments { try segment.forEachBatchHeader { table.apply($0) } }
-        producers = table
-    }
-
     /// The headers of the whole batches that make up `buffer` (CRCs are the broker's to validate), or
     /// `invalidBatches`.
     static func parseBatches(_ buffer: ByteBuffer) throws(LogError) -> [RecordBatchHeader] {
@@ -226,6 +219,8 @@ struct LogState {
                                               indexIntervalBytes: config.indexIntervalBytes, nowMs: nowMs))
         try fileSystem.syncDirectory(directory)
         logStartOffset = max(logStartOffset, segments[0].baseOffset)
+        // The old segment is synced, so the snapshot never describes batches a crash could lose.
+        try writeProducerSnapshot(at: baseOffset)
     }
 
     // MARK: Removing segments
@@ -250,6 +245,7 @@ struct LogState {
                 let activeIndex = segments.count - 1
                 try segments[activeIndex].seal()
                 for file in segments[activeIndex].files { try file.sync() }
+                try writeProducerSnapshot(at: logEndOffset)
                 try writeOffsetCheckpoint(CheckpointFile.cleanShutdown, segments[activeIndex].sizeBytes)
             } catch {}
         }

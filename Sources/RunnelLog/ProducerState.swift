@@ -32,6 +32,11 @@ public struct ProducerStateTable: Equatable, Sendable {
 
     public init() {}
 
+    init(producers: [Int64: ProducerEntry]) {
+        precondition(producers.values.allSatisfy { $0.batches.count <= Self.batchesRetained })
+        self.producers = producers
+    }
+
     public subscript(producerId: Int64) -> ProducerEntry? { producers[producerId] }
 
     /// Checks a batch a client asks the leader to append. Kafka's rules: a retry of one of the last

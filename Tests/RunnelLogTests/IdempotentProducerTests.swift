@@ -146,4 +146,70 @@ final class IdempotentProducerTests: XCTestCase {
         try follower.appendAsFollower(fetched, nowMs: 0)
         XCTAssertEqual(follower.producerState, leader.producerState)
     }
+
+    // MARK: Snapshots
+
+    func snapshotNames(_ fixture: LogFixture) throws -> [String] {
+        try fixture.fileSystem.contentsOfDirectory(fixture.directory).filter { $0.hasSuffix(".snapshot") }.sorted()
+    }
+
+    func testProducerWhoseBatchesRetentionDeletedIsStillKnownAfterACrash() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 400, retentionMs: nil))
+        let log = try fixture.open()
+        var last = try fixture.appendDurably(log, Self.batch(sequence: 0))
+        last = try fixture.appendDurably(log, Self.batch(sequence: 2))
+        // Someone else's records roll the log on until producer 7's segment can go.
+        for _ in 0..<12 { try fixture.appendDurably(log, TestBatches.make(records: 2)) }
+        log.updateHighWatermark(log.flushedOffset)
+        let segmentBases = log.segmentBaseOffsets
+        try log.deleteRecords(before: segmentBases[segmentBases.count - 1])
+        XCTAssertGreaterThan(log.logStartOffset, last.lastOffset, "producer 7's batches are deleted")
+        XCTAssertLessThanOrEqual(try snapshotNames(fixture).count, 2, "old snapshots are removed")
+        fixture.crash()
+
+        let recovered = try fixture.open()
+        XCTAssertEqual(recovered.producerState[7], log.producerState[7])
+        let retry = try recovered.appendAsLeader(Self.batch(sequence: 2), leaderEpoch: 0, nowMs: 0)
+        XCTAssertTrue(retry.isDuplicate)
+        XCTAssertEqual(retry.firstOffset, last.firstOffset)
+        XCTAssertFalse(try recovered.appendAsLeader(Self.batch(sequence: 4), leaderEpoch: 0, nowMs: 0).isDuplicate)
+    }
+
+    func testCleanCloseSnapshotsTheStateAtTheLogEnd() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<3 { try fixture.appendDurably(log, Self.batch(sequence: Int32(i * 2))) }
+        let state = log.producerState
+        log.close()
+        XCTAssertEqual(try snapshotNames(fixture), ["00000000000000000006.snapshot"])
+        XCTAssertEqual(try fixture.open().producerState, state)
+    }
+
+    func testUnreadableNewestSnapshotFallsBackToTheOlderOneAndTheLog() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 400, retentionMs: nil))
+        let log = try fixture.open()
+        for i in 0..<10 { try fixture.appendDurably(log, Self.batch(producerId: Int64(i % 3), sequence: Int32(i / 3 * 2))) }
+        let state = log.producerState
+        let names = try snapshotNames(fixture)
+        XCTAssertEqual(names.count, 2)
+        let newest = try fixture.fileSystem.openFile(fixture.directory + "/" + names[1], options: [])
+        try newest.write([0xFF, 0xFF, 0xFF], at: 5)
+        try newest.sync()
+        newest.close()
+        fixture.crash()
+        XCTAssertEqual(try fixture.open().producerState, state)
+    }
+
+    func testTruncationBelowASnapshotDropsIt() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 400, retentionMs: nil))
+        let log = try fixture.open()
+        var infos: [LogAppendInfo] = []
+        for i in 0..<8 { infos.append(try fixture.appendDurably(log, Self.batch(sequence: Int32(i * 2)))) }
+        try log.truncate(to: infos[2].firstOffset, nowMs: 0)
+        XCTAssertEqual(log.producerState[7]?.batches.map(\.firstSequence), [0, 2])
+        let offsets = try snapshotNames(fixture).compactMap { Int64($0.prefix(20)) }
+        XCTAssertTrue(offsets.allSatisfy { $0 <= log.logEndOffset }, "\(offsets)")
+        fixture.crash()
+        XCTAssertEqual(try fixture.open().producerState[7]?.batches.map(\.firstSequence), [0, 2])
+    }
 }
