@@ -79,5 +79,40 @@ final class IdempotentRetryTests: XCTestCase {
     }
 
     func testConfluentKafkaRetryAfterACutConnectionIsStoredOnce() throws { try runCutProxy(client: "confluent") }
+
+    /// The same, with the broker SIGKILLed and restarted between the append and the retry: the producer
+    /// state is rebuilt from the log and its snapshot, so the retry is still recognised.
+    func testConfluentKafkaRetryAcrossABrokerKillIsStoredOnce() throws {
+        try Tools.requireBroker()
+        try Tools.require(Tools.python, "the Python virtualenv with the Kafka clients")
+        let proxyPort = try BrokerProcess.freePort()
+        let broker = try BrokerProcess(advertisedPort: proxyPort)
+        defer { broker.stop() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.python)
+        process.arguments = ["\(CompatibilityTests.clientsDirectory)/cut_proxy_retry.py", broker.bootstrap, String(proxyPort), "confluent", "--announce-cut"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var stdout = ""
+        var restarted = false
+        let reader = out.fileHandleForReading
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            stdout += String(decoding: chunk, as: UTF8.self)
+            if !restarted && stdout.contains("CUT") {
+                broker.kill(signal: SIGKILL)
+                try broker.start()
+                restarted = true
+            }
+        }
+        process.waitUntilExit()
+        XCTAssertTrue(restarted, "the proxy never cut a produce answer: \(stdout)")
+        XCTAssertEqual(process.terminationStatus, 0, "\(stdout)\nbroker log tail:\n\(broker.log.suffix(3000))")
+        XCTAssertTrue(stdout.contains("PASS cut_retry"), stdout)
+    }
     func testKafkaPythonRetryAfterACutConnectionIsStoredOnce() throws { try runCutProxy(client: "kafka-python") }
 }

@@ -1,10 +1,11 @@
 """An idempotent producer whose connection is cut after the broker appended a batch but before the answer
-reached it. Usage: cut_proxy_retry.py BROKER_HOST:PORT PROXY_PORT CLIENT
+reached it. Usage: cut_proxy_retry.py BROKER_HOST:PORT PROXY_PORT CLIENT [--announce-cut]
 
 A TCP proxy on PROXY_PORT (the port the broker advertises) relays Kafka frames; when the broker's answer
 to the first Produce arrives, the proxy drops it and closes both sides. The client reconnects and retries
 the same batch (same producer id, epoch and sequence): the partition must hold it once. CLIENT is
-`confluent` or `kafka-python`. Prints `PASS cut_retry`; any failure raises."""
+`confluent` or `kafka-python`. With --announce-cut the proxy prints `CUT` when it cut (the test harness then
+SIGKILLs and restarts the broker before the retry). Prints `PASS cut_retry`; any failure raises."""
 import socket
 import struct
 import sys
@@ -15,6 +16,7 @@ import uuid
 BROKER_HOST, BROKER_PORT = sys.argv[1].rsplit(":", 1)
 PROXY_PORT = int(sys.argv[2])
 CLIENT = sys.argv[3]
+ANNOUNCE_CUT = "--announce-cut" in sys.argv[4:]
 BOOTSTRAP = f"127.0.0.1:{PROXY_PORT}"
 TIMEOUT = 30
 COUNT = 10
@@ -35,7 +37,11 @@ class CutProxy:
     def accept(self):
         while True:
             client, _ = self.listener.accept()
-            upstream = socket.create_connection((BROKER_HOST, int(BROKER_PORT)))
+            try:
+                upstream = socket.create_connection((BROKER_HOST, int(BROKER_PORT)))
+            except OSError:  # the broker is down (restarting): the client reconnects later
+                self.close(client)
+                continue
             produce_ids = set()
             threading.Thread(target=self.requests, args=(client, upstream, produce_ids), daemon=True).start()
             threading.Thread(target=self.responses, args=(upstream, client, produce_ids), daemon=True).start()
@@ -91,6 +97,9 @@ class CutProxy:
                 if cut:
                     self.cut_done = True
             if cut:  # the broker has appended (and answered): the client never hears of it
+                if ANNOUNCE_CUT:
+                    print("CUT", flush=True)
+                    time.sleep(1.0)  # hold the client off until the harness has killed the broker
                 break
             try:
                 client.sendall(frame)
@@ -103,7 +112,7 @@ def produce_confluent(topic, values):
     from confluent_kafka import Producer
     delivered, errors = [], []
     producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all", "linger.ms": 50,
-                         "retry.backoff.ms": 100, "message.timeout.ms": TIMEOUT * 1000})
+                         "retry.backoff.ms": 100, "reconnect.backoff.max.ms": 500, "message.timeout.ms": TIMEOUT * 1000})
 
     def report(err, msg):
         (errors.append(err) if err else delivered.append(msg.offset()))
