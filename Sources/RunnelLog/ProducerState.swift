@@ -28,12 +28,21 @@ public enum ProducerCheck: Equatable, Sendable {
 /// follower alike), so every replica derives the same table from the same log. Pure: no I/O.
 public struct ProducerStateTable: Equatable, Sendable {
     public static let batchesRetained = 5
+    /// About 200 bytes each: at most ~20 MB per partition by default. Beyond it the producer that
+    /// appended longest ago is forgotten (Kafka expires idle producers by time instead); the choice
+    /// depends only on the batches applied, so every replica forgets the same one.
+    public static let defaultProducersMax = 100_000
     public private(set) var producers: [Int64: ProducerEntry] = [:]
+    public let producersMax: Int
 
-    public init() {}
+    public init(producersMax: Int = Self.defaultProducersMax) {
+        precondition(producersMax > 0)
+        self.producersMax = producersMax
+    }
 
-    init(producers: [Int64: ProducerEntry]) {
+    init(producers: [Int64: ProducerEntry], producersMax: Int = Self.defaultProducersMax) {
         precondition(producers.values.allSatisfy { $0.batches.count <= Self.batchesRetained })
+        self.producersMax = max(producersMax, producers.count)
         self.producers = producers
     }
 
@@ -90,6 +99,16 @@ public struct ProducerStateTable: Equatable, Sendable {
         entry.batches.append(batch)
         if entry.batches.count > Self.batchesRetained { entry.batches.removeFirst(entry.batches.count - Self.batchesRetained) }
         precondition(entry.batches.count <= Self.batchesRetained)
-        producers[header.producerId] = entry
+        let isNew = producers.updateValue(entry, forKey: header.producerId) == nil
+        if isNew && producers.count > producersMax { evictOldest(sparing: header.producerId) }
+        precondition(producers.count <= producersMax)
+    }
+
+    /// Forgets the producer whose last batch is oldest (an O(n) scan, only once the table is full).
+    private mutating func evictOldest(sparing id: Int64) {
+        let oldest = producers.filter { $0.key != id }.min { a, b in
+            (a.value.batches.last?.lastOffset ?? -1, a.key) < (b.value.batches.last?.lastOffset ?? -1, b.key)
+        }
+        if let oldest { producers[oldest.key] = nil }
     }
 }

@@ -93,6 +93,19 @@ final class IdempotentProducerTests: XCTestCase {
         XCTAssertThrowsError(try table.check(TestBatches.headers(Self.batch(producerId: 3, sequence: 1))[0]))
     }
 
+    func testFullTableForgetsTheProducerThatAppendedLongestAgo() throws {
+        var table = ProducerStateTable(producersMax: 2)
+        var builder = RecordBatchBuilder(baseOffset: 0, producerId: 1, producerEpoch: 0, baseSequence: 0)
+        builder.append(key: nil, value: [1], timestampMs: 0)
+        table.apply(try TestBatches.headers(builder.build())[0])
+        for (offset, id) in [(Int64(1), Int64(2)), (2, 1), (3, 3)] {
+            var next = RecordBatchBuilder(baseOffset: offset, producerId: id, producerEpoch: 0, baseSequence: id == 1 ? 1 : 0)
+            next.append(key: nil, value: [1], timestampMs: 0)
+            table.apply(try TestBatches.headers(next.build())[0])
+        }
+        XCTAssertEqual(Set(table.producers.keys), [1, 3], "producer 2 appended longest ago")
+    }
+
     func testRetryAfterCrashIsStillDeduplicatedFromTheLog() throws {
         let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 400, retentionMs: nil))
         let log = try fixture.open()
