@@ -40,6 +40,19 @@ final class IdempotentProduceTests: XCTestCase {
         }
     }
 
+    func testProducerAskingWithItsCurrentIdGetsAFreshOneAsKafkaAnswersIdempotentProducers() async throws {
+        let harness = try await BrokerHarness()
+        let first = try await Self.initProducerId(harness)
+        var request = InitProducerIdRequest()
+        request.transactionalId = nil
+        request.producerId = first.producerId
+        request.producerEpoch = first.producerEpoch
+        let again = try await harness.call(request, version: 4)
+        XCTAssertEqual(again?.errorCode, 0)
+        XCTAssertEqual(again?.producerEpoch, 0)
+        XCTAssertNotEqual(again?.producerId, first.producerId)
+    }
+
     func testTransactionalIdIsRefusedClearly() async throws {
         let harness = try await BrokerHarness()
         var request = InitProducerIdRequest()
