@@ -178,7 +178,10 @@ public struct GroupCoordinatorCore: Sendable {
         if let token = member.syncToken { effects.completions.append(.sync(token, .failure(.unknownMemberID))) }
         switch group.state {
         case .dead, .empty: break
-        case .stable, .completingRebalance: effects.append(prepareRebalance(&group, nowMs: nowMs))
+        case .stable, .completingRebalance:
+            effects.append(prepareRebalance(&group, nowMs: nowMs))
+            // The last member leaving empties the group at once.
+            effects.append(maybeCompleteJoin(&group, nowMs: nowMs))
         case .preparingRebalance: effects.append(maybeCompleteJoin(&group, nowMs: nowMs))
         }
         return effects
