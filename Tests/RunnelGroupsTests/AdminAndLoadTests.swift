@@ -4,7 +4,7 @@ import XCTest
 
 final class AdminAndLoadTests: XCTestCase {
     func testDescribeShowsMembersAndAssignmentsOfAStableGroup() {
-        var h = Harness()
+        let h = Harness()
         let (members, _, _) = h.formStableGroup(count: 2)
         let description = h.core.describe(groupIDs: ["g"])[0]
         XCTAssertEqual(description.state, .stable)
@@ -17,7 +17,7 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testDescribeHidesAssignmentsDuringARebalance() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup(count: 1)
         _ = h.join(clientID: "newcomer")
         let description = h.core.describe(groupIDs: ["g"])[0]
@@ -34,7 +34,7 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testListShowsGroupsAndFiltersByState() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup("stable", count: 1)
         _ = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(TopicPartition("t", 0), offset: 1)])
         XCTAssertEqual(
@@ -47,7 +47,7 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testDeleteOfAGroupWithMembersIsRefused() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup(count: 1)
         let (answers, _) = h.core.delete(groupIDs: ["g"], nowMs: h.nowMs)
         XCTAssertEqual(answers.map(\.1), [.nonEmptyGroup])
@@ -59,7 +59,7 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testDeleteOfAnEmptyGroupRemovesItAndItsOffsets() {
-        var h = Harness()
+        let h = Harness()
         let p0 = TopicPartition("t", 0)
         _ = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 1)])
         let (answers, effects) = h.core.delete(groupIDs: ["simple"], nowMs: h.nowMs)
@@ -70,7 +70,7 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testRebuildingFromTheEmittedRecordsGivesTheSameState() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 3, instances: ["i0", "i1", "i2"])
         _ = h.commit(generation: generation, memberID: members[0], [OffsetCommitEntry(TopicPartition("t", 0), offset: 10)])
         _ = h.commit(generation: generation, memberID: members[1], [OffsetCommitEntry(TopicPartition("t", 1), offset: 20, metadata: "x")])
@@ -98,9 +98,9 @@ final class AdminAndLoadTests: XCTestCase {
     }
 
     func testLoadedMembersThatNeverReturnExpireAndTheGroupEmpties() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup(count: 1)
-        var rebuilt = Harness()
+        let rebuilt = Harness()
         rebuilt.nowMs = h.nowMs
         rebuilt.core.load(h.records, nowMs: h.nowMs)
         XCTAssertEqual(rebuilt.core.state(of: "g"), .stable)

@@ -5,8 +5,9 @@ import XCTest
 let range = GroupProtocol(name: "range", metadata: [1, 2, 3])
 let roundRobin = GroupProtocol(name: "roundrobin", metadata: [4, 5])
 
-/// Drives a core with a virtual clock and keeps the answers it owes, as the broker shell would.
-struct Harness {
+/// Drives a core with a virtual clock and keeps the answers it owes, as the broker shell would. A class,
+/// so that `h.answer(h.join(...))` reads the answers after the join ran.
+final class Harness {
     var core: GroupCoordinatorCore
     var nowMs: Int64 = 1_000_000
     var joins: [JoinToken: JoinResult] = [:]
@@ -17,7 +18,7 @@ struct Harness {
         core = GroupCoordinatorCore(config: config)
     }
 
-    mutating func absorb(_ effects: GroupEffects) {
+    func absorb(_ effects: GroupEffects) {
         for completion in effects.completions {
             switch completion {
             case .join(let token, let result):
@@ -32,7 +33,7 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func join(
+    func join(
         _ groupID: String = "g", memberID: String = "", instance: String? = nil, clientID: String = "c",
         protocolType: String = "consumer", protocols: [GroupProtocol] = [range], sessionTimeoutMs: Int32 = 10_000,
         rebalanceTimeoutMs: Int32 = 30_000, requireKnownMemberID: Bool = false
@@ -62,7 +63,7 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func sync(
+    func sync(
         _ groupID: String = "g", generation: Int32, memberID: String, instance: String? = nil,
         assignments: [(memberID: String, assignment: [UInt8])] = []
     ) -> SyncOutcome {
@@ -74,17 +75,17 @@ struct Harness {
         return outcome
     }
 
-    mutating func heartbeat(_ groupID: String = "g", generation: Int32, memberID: String, instance: String? = nil) -> GroupError {
+    func heartbeat(_ groupID: String = "g", generation: Int32, memberID: String, instance: String? = nil) -> GroupError {
         core.heartbeat(groupID: groupID, generationID: generation, memberID: memberID, groupInstanceID: instance, nowMs: nowMs)
     }
 
-    mutating func leave(_ members: [LeavingMember], group groupID: String = "g") -> LeaveResult {
+    func leave(_ members: [LeavingMember], group groupID: String = "g") -> LeaveResult {
         let (result, effects) = core.leave(groupID: groupID, members: members, nowMs: nowMs)
         absorb(effects)
         return result
     }
 
-    mutating func commit(
+    func commit(
         _ groupID: String = "g", generation: Int32, memberID: String, instance: String? = nil, _ offsets: [OffsetCommitEntry]
     ) -> [GroupError] {
         let (answers, effects) = core.commitOffsets(
@@ -95,7 +96,7 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func advance(_ ms: Int64) -> [Expiration] {
+    func advance(_ ms: Int64) -> [Expiration] {
         nowMs += ms
         let (expirations, effects) = core.tick(nowMs: nowMs)
         absorb(effects)
@@ -104,7 +105,7 @@ struct Harness {
 
     /// Joins `count` members (optionally static), lets the initial delay run out, and syncs them all with
     /// the leader assigning each member its index. Returns member ids in join order and the generation.
-    mutating func formStableGroup(
+    func formStableGroup(
         _ groupID: String = "g", count: Int, instances: [String]? = nil
     ) -> (members: [String], generation: Int32, leader: String) {
         var outcomes: [JoinOutcome] = []

@@ -4,7 +4,7 @@ import XCTest
 
 final class JoinTests: XCTestCase {
     func testThreeConsumersStartingTogetherFormOneGenerationWithOneLeader() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(clientID: "a")
         h.nowMs += 100
         let b = h.join(clientID: "b")
@@ -28,7 +28,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testLoneConsumerWaitsExactlyTheInitialDelay() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join()
         h.advance(2_999)
         XCTAssertNil(h.answer(a))
@@ -38,7 +38,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testInitialDelayIsCappedByTheRebalanceTimeout() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(rebalanceTimeoutMs: 5_000)
         for _ in 0..<10 where h.answer(a) == nil {
             h.nowMs += 1_000
@@ -50,7 +50,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testFourthConsumerJoiningTriggersRebalance() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, leader) = h.formStableGroup(count: 3)
         let d = h.join(clientID: "d")
         XCTAssertEqual(h.core.state(of: "g"), .preparingRebalance)
@@ -63,7 +63,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testRebalanceTimeoutCompletesJoinWithTheMembersThatRejoined() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 3)
         let d = h.join(clientID: "d")
         let a = h.join(memberID: members[0])
@@ -82,7 +82,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testMemberMissingItsSessionTimeoutIsRemovedAndTheRestRebalance() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 3)
         var expired: [Expiration] = []
         for _ in 0..<10 {
@@ -103,7 +103,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testMemberIDRequiredThenJoinWithTheGivenID() {
-        var h = Harness()
+        let h = Harness()
         let first = h.answer(h.join(requireKnownMemberID: true))!
         XCTAssertEqual(first.error, .memberIDRequired)
         XCTAssertFalse(first.memberID.isEmpty)
@@ -116,7 +116,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testPendingMemberThatNeverReturnsExpiresAfterItsSession() {
-        var h = Harness()
+        let h = Harness()
         let first = h.answer(h.join(requireKnownMemberID: true))!
         let expired = h.advance(10_000)
         XCTAssertEqual(expired.map(\.kind), [.pendingMemberTimedOut])
@@ -124,7 +124,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testPendingMemberHoldsUpTheRebalanceUntilItJoins() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         let newcomer = h.answer(h.join(requireKnownMemberID: true))!
         let a = h.join(memberID: members[0])  // leader rejoins: rebalance starts
@@ -135,14 +135,14 @@ final class JoinTests: XCTestCase {
     }
 
     func testJoinWithUnknownMemberIDIsRefused() {
-        var h = Harness()
+        let h = Harness()
         XCTAssertEqual(h.answer(h.join(memberID: "ghost"))?.error, .unknownMemberID)
         _ = h.formStableGroup(count: 1)
         XCTAssertEqual(h.answer(h.join(memberID: "ghost"))?.error, .unknownMemberID)
     }
 
     func testInconsistentProtocolIsRefused() {
-        var h = Harness()
+        let h = Harness()
         _ = h.join(protocols: [range])
         XCTAssertEqual(h.answer(h.join(protocols: [roundRobin]))?.error, .inconsistentGroupProtocol)
         XCTAssertEqual(h.answer(h.join(protocolType: "connect", protocols: [range]))?.error, .inconsistentGroupProtocol)
@@ -151,7 +151,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testProtocolIsChosenByMemberVotes() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(protocols: [roundRobin, range])
         _ = h.join(protocols: [range, roundRobin])
         _ = h.join(protocols: [range, roundRobin])
@@ -161,7 +161,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testSessionTimeoutOutsideTheBrokerBoundsIsRefused() {
-        var h = Harness()
+        let h = Harness()
         XCTAssertEqual(h.answer(h.join(sessionTimeoutMs: 5_999))?.error, .invalidSessionTimeout)
         XCTAssertEqual(h.answer(h.join(sessionTimeoutMs: 1_800_001))?.error, .invalidSessionTimeout)
     }
@@ -169,7 +169,7 @@ final class JoinTests: XCTestCase {
     func testGroupMaxSizeIsEnforced() {
         var config = GroupConfig()
         config.groupSizeMax = 2
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         _ = h.join()
         _ = h.join()
         XCTAssertEqual(h.answer(h.join())?.error, .groupMaxSizeReached)
@@ -179,14 +179,14 @@ final class JoinTests: XCTestCase {
     func testGroupCountIsBounded() {
         var config = GroupConfig()
         config.groupsMax = 1
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         _ = h.join("one")
         XCTAssertEqual(h.answer(h.join("two"))?.error, .coordinatorNotAvailable)
         XCTAssertEqual(h.commit("two", generation: -1, memberID: "", [OffsetCommitEntry(TopicPartition("t", 0), offset: 1)]), [.coordinatorNotAvailable])
     }
 
     func testGenerationIDsIncreaseWithEveryRebalance() {
-        var h = Harness()
+        let h = Harness()
         let (members, first, _) = h.formStableGroup(count: 1)
         var generation = first
         for _ in 0..<3 {
@@ -199,7 +199,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testRejoinWhileCompletingRebalanceRepeatsTheAnswer() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join()
         h.advance(3_000)
         let first = h.answer(a)!
@@ -208,7 +208,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testFollowerRejoiningAStableGroupUnchangedGetsTheCurrentGeneration() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, leader) = h.formStableGroup(count: 2)
         let follower = members.first { $0 != leader }!
         let answer = h.answer(h.join(memberID: follower))!
@@ -217,7 +217,7 @@ final class JoinTests: XCTestCase {
     }
 
     func testNewMemberIDsAreUniqueAndCarryTheClientID() {
-        var h = Harness()
+        let h = Harness()
         let ids = (0..<5).map { _ in h.answer(h.join(clientID: "rdkafka", requireKnownMemberID: true))!.memberID }
         XCTAssertEqual(Set(ids).count, 5)
         XCTAssertTrue(ids.allSatisfy { $0.hasPrefix("rdkafka-") })

@@ -7,7 +7,7 @@ final class OffsetTests: XCTestCase {
     let p1 = TopicPartition("orders", 1)
 
     func testCommittedOffsetsAreFetchedBack() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         let errors = h.commit(
             generation: generation, memberID: members[0],
@@ -32,33 +32,33 @@ final class OffsetTests: XCTestCase {
     }
 
     func testSimpleCommitCreatesAGroupWithoutMembers() {
-        var h = Harness()
+        let h = Harness()
         XCTAssertEqual(h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 5)]), [GroupError.none])
         XCTAssertEqual(h.core.state(of: "simple"), .empty)
         XCTAssertEqual(h.core.fetchOffsets(groupID: "simple", partitions: [p0]).offsets[p0]??.offset, 5)
     }
 
     func testAnExplicitLowerCommitIsStored() {
-        var h = Harness()
+        let h = Harness()
         _ = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 100)])
         _ = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 10)])
         XCTAssertEqual(h.core.fetchOffsets(groupID: "simple", partitions: [p0]).offsets[p0]??.offset, 10)
     }
 
     func testCommitWithAnOldGenerationIsIllegal() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         XCTAssertEqual(h.commit(generation: generation - 1, memberID: members[0], [OffsetCommitEntry(p0, offset: 1)]), [.illegalGeneration])
     }
 
     func testCommitToAVanishedGroupWithAGenerationIsIllegal() {
-        var h = Harness()
+        let h = Harness()
         XCTAssertEqual(h.commit("gone", generation: 3, memberID: "m", [OffsetCommitEntry(p0, offset: 1)]), [.illegalGeneration])
         XCTAssertNil(h.core.state(of: "gone"))
     }
 
     func testCommitFromAnUnknownMemberIsRefused() {
-        var h = Harness()
+        let h = Harness()
         let (_, generation, _) = h.formStableGroup(count: 1)
         XCTAssertEqual(h.commit(generation: generation, memberID: "ghost", [OffsetCommitEntry(p0, offset: 1)]), [.unknownMemberID])
         XCTAssertEqual(h.commit(generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 1)]), [.unknownMemberID],
@@ -66,7 +66,7 @@ final class OffsetTests: XCTestCase {
     }
 
     func testCommitBeforeTheAssignmentIsRebalanceInProgress() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join()
         h.advance(3_000)
         let result = h.answer(a)!
@@ -75,7 +75,7 @@ final class OffsetTests: XCTestCase {
     }
 
     func testCommitWhilePreparingARebalanceIsAllowed() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2)
         _ = h.join(clientID: "newcomer")
         XCTAssertEqual(h.core.state(of: "g"), .preparingRebalance)
@@ -85,7 +85,7 @@ final class OffsetTests: XCTestCase {
     func testOversizedOffsetMetadataIsRefusedPerPartition() {
         var config = GroupConfig()
         config.offsetMetadataBytesMax = 4
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         let errors = h.commit(
             "simple", generation: -1, memberID: "",
             [OffsetCommitEntry(p0, offset: 1, metadata: "12345"), OffsetCommitEntry(p1, offset: 2, metadata: "1234")])
@@ -95,7 +95,7 @@ final class OffsetTests: XCTestCase {
     func testOffsetsPerGroupAreBounded() {
         var config = GroupConfig()
         config.offsetsPerGroupMax = 1
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         let errors = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 1), OffsetCommitEntry(p1, offset: 2)])
         XCTAssertEqual(errors, [GroupError.none, .unknownServerError])
         XCTAssertEqual(h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 3)]), [GroupError.none])
@@ -105,7 +105,7 @@ final class OffsetTests: XCTestCase {
         var config = GroupConfig()
         config.offsetsRetentionMs = 60_000
         config.offsetsRetentionCheckIntervalMs = 1_000
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         _ = h.commit("simple", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 1)])
         h.advance(59_000)
         XCTAssertEqual(h.core.fetchOffsets(groupID: "simple", partitions: [p0]).offsets[p0]??.offset, 1)
@@ -120,7 +120,7 @@ final class OffsetTests: XCTestCase {
         var config = GroupConfig()
         config.offsetsRetentionMs = 60_000
         config.offsetsRetentionCheckIntervalMs = 1_000
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         let (members, generation, _) = h.formStableGroup(count: 1)
         _ = h.commit(generation: generation, memberID: members[0], [OffsetCommitEntry(p0, offset: 1)])
         for _ in 0..<40 {
@@ -134,7 +134,7 @@ final class OffsetTests: XCTestCase {
         var config = GroupConfig()
         config.offsetsRetentionMs = 60_000
         config.offsetsRetentionCheckIntervalMs = 1_000
-        var h = Harness(config: config)
+        let h = Harness(config: config)
         let (members, generation, _) = h.formStableGroup(count: 1)
         _ = h.commit(generation: generation, memberID: members[0], [OffsetCommitEntry(p0, offset: 1)])
         h.advance(50_000)  // the member's session ends: the group empties

@@ -4,7 +4,7 @@ import XCTest
 
 final class StaticMembershipTests: XCTestCase {
     func testStaticMemberRejoiningUnchangedKeepsTheGenerationWithoutRebalance() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2, instances: ["i0", "i1"])
         h.records = []
         let rejoin = h.answer(h.join(instance: "i1", clientID: "c1"))!
@@ -18,7 +18,7 @@ final class StaticMembershipTests: XCTestCase {
     }
 
     func testOldMemberIDOfAReplacedStaticMemberIsFenced() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2, instances: ["i0", "i1"])
         _ = h.join(instance: "i1")
         XCTAssertEqual(h.heartbeat(generation: generation, memberID: members[1], instance: "i1"), .fencedInstanceID)
@@ -30,7 +30,7 @@ final class StaticMembershipTests: XCTestCase {
     }
 
     func testRejoiningStaticLeaderIsToldTheOldLeaderIDSoItDoesNotReassign() {
-        var h = Harness()
+        let h = Harness()
         let (members, _, leader) = h.formStableGroup(count: 2, instances: ["i0", "i1"])
         let instance = members[0] == leader ? "i0" : "i1"
         let rejoin = h.answer(h.join(instance: instance))!
@@ -40,7 +40,7 @@ final class StaticMembershipTests: XCTestCase {
     }
 
     func testStaticMemberChangingTheSelectedProtocolRebalances() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup(count: 1, instances: ["i0"])
         let rejoin = h.join(instance: "i0", protocols: [roundRobin, range])
         XCTAssertEqual(h.core.state(of: "g"), .completingRebalance, "the lone member rejoined, so the join completes at once")
@@ -48,7 +48,7 @@ final class StaticMembershipTests: XCTestCase {
     }
 
     func testStaticMemberThatMissesARebalanceIsKeptUntilItsSessionEnds() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2, instances: ["i0", "i1"])
         let a = h.join(memberID: members[0], instance: "i0")
         h.advance(30_000)

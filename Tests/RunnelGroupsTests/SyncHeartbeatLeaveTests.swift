@@ -4,7 +4,7 @@ import XCTest
 
 final class SyncHeartbeatLeaveTests: XCTestCase {
     func testFollowersWaitForTheLeadersAssignment() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(clientID: "a")
         let b = h.join(clientID: "b")
         h.advance(3_000)
@@ -22,33 +22,33 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testSyncInAStableGroupReturnsTheCurrentAssignment() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2)
         XCTAssertEqual(h.answer(h.sync(generation: generation, memberID: members[1]))?.assignment, [1])
     }
 
     func testSyncWithAnOldGenerationIsIllegal() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         XCTAssertEqual(h.answer(h.sync(generation: generation - 1, memberID: members[0]))?.error, .illegalGeneration)
     }
 
     func testSyncFromAnUnknownMemberIsRefused() {
-        var h = Harness()
+        let h = Harness()
         let (_, generation, _) = h.formStableGroup(count: 1)
         XCTAssertEqual(h.answer(h.sync(generation: generation, memberID: "ghost"))?.error, .unknownMemberID)
         XCTAssertEqual(h.answer(h.sync("nogroup", generation: generation, memberID: "ghost"))?.error, .unknownMemberID)
     }
 
     func testSyncDuringAJoinPhaseIsRebalanceInProgress() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2)
         _ = h.join(clientID: "newcomer")
         XCTAssertEqual(h.answer(h.sync(generation: generation, memberID: members[1]))?.error, .rebalanceInProgress)
     }
 
     func testWaitingSyncIsAnsweredWhenARebalanceStarts() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(clientID: "a")
         let b = h.join(clientID: "b")
         h.advance(3_000)
@@ -61,7 +61,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testMemberThatNeverSyncsIsRemoved() {
-        var h = Harness()
+        let h = Harness()
         let a = h.join(clientID: "a")
         let b = h.join(clientID: "b")
         h.advance(3_000)
@@ -81,7 +81,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testHeartbeatErrors() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         XCTAssertEqual(h.heartbeat(generation: generation, memberID: members[0]), GroupError.none)
         XCTAssertEqual(h.heartbeat(generation: generation + 1, memberID: members[0]), .illegalGeneration)
@@ -90,7 +90,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testHeartbeatsKeepAMemberAlivePastItsSessionTimeout() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 1)
         for _ in 0..<60 {
             XCTAssertEqual(h.heartbeat(generation: generation, memberID: members[0]), GroupError.none)
@@ -99,7 +99,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testLeaveTriggersARebalanceAndTheLastLeaveEmptiesTheGroup() {
-        var h = Harness()
+        let h = Harness()
         let (members, generation, _) = h.formStableGroup(count: 2)
         XCTAssertEqual(h.leave([LeavingMember(memberID: members[1])]).members.map(\.error), [GroupError.none])
         XCTAssertEqual(h.core.state(of: "g"), .preparingRebalance)
@@ -115,7 +115,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testLeaveOfUnknownMembersAndGroups() {
-        var h = Harness()
+        let h = Harness()
         XCTAssertEqual(h.leave([LeavingMember(memberID: "x")], group: "nogroup").members.map(\.error), [.unknownMemberID])
         _ = h.formStableGroup(count: 1)
         let result = h.leave([LeavingMember(memberID: "ghost"), LeavingMember(memberID: "", groupInstanceID: "nobody")])
@@ -124,7 +124,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testBatchLeaveByInstanceIDRemovesStaticMembers() {
-        var h = Harness()
+        let h = Harness()
         _ = h.formStableGroup(count: 3, instances: ["i0", "i1", "i2"])
         let result = h.leave([
             LeavingMember(memberID: "", groupInstanceID: "i0"), LeavingMember(memberID: "", groupInstanceID: "i1"),
@@ -134,7 +134,7 @@ final class SyncHeartbeatLeaveTests: XCTestCase {
     }
 
     func testLeavingWhileWaitingInJoinAnswersTheJoin() {
-        var h = Harness()
+        let h = Harness()
         let (members, _, _) = h.formStableGroup(count: 2)
         let waiting = h.join(memberID: members[0])
         XCTAssertNil(h.answer(waiting))
