@@ -25,6 +25,7 @@ extension GroupCoordinatorCore {
         case .preparingRebalance: return (.done(.failure(.rebalanceInProgress)), GroupEffects())
         case .stable:
             group.pendingSync.remove(request.memberID)
+            if group.pendingSync.isEmpty { group.syncDeadlineMs = nil }
             group.update(request.memberID) { $0.heartbeat(nowMs: nowMs) }
             return (.done(syncResult(group, assignment: group.members[request.memberID]!.assignment)), GroupEffects())
         case .completingRebalance:
@@ -37,6 +38,7 @@ extension GroupCoordinatorCore {
                 member.syncToken = token
             }
             group.pendingSync.remove(request.memberID)
+            if group.pendingSync.isEmpty { group.syncDeadlineMs = nil }
             if group.leaderID == request.memberID {
                 effects.append(applyAssignment(&group, request.assignments, nowMs: nowMs))
             }

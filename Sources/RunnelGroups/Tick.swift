@@ -94,3 +94,31 @@ extension GroupCoordinatorCore {
         }
     }
 }
+
+extension GroupCoordinatorCore {
+    /// The earliest time at which `tick` has work, so the shell can arm one timer instead of polling.
+    /// Visits every member; nil when nothing is timed.
+    public func nextDeadlineMs() -> Int64? {
+        var earliest: Int64?
+        func consider(_ deadlineMs: Int64?) {
+            guard let deadlineMs else { return }
+            earliest = min(earliest ?? deadlineMs, deadlineMs)
+        }
+        var holdsOffsets = false
+        for group in groups.values {
+            consider(group.joinPhase?.deadlineMs)
+            consider(group.syncDeadlineMs)
+            for deadlineMs in group.pendingMembers.values { consider(deadlineMs) }
+            for member in group.members.values {
+                if member.isAwaitingJoin {
+                    if member.isNew { consider(member.lastHeartbeatMs + config.newMemberJoinTimeoutMs) }
+                } else if !member.isAwaitingSync {
+                    consider(member.heartbeatDeadlineMs)
+                }
+            }
+            holdsOffsets = holdsOffsets || !group.offsets.isEmpty || group.state == .empty
+        }
+        if holdsOffsets { consider((lastRetentionCheckMs ?? Int64.min / 2) + config.offsetsRetentionCheckIntervalMs) }
+        return earliest
+    }
+}
