@@ -33,7 +33,8 @@ extension GroupCoordinatorCore {
         group.protocolType = value.protocolType
         group.protocolName = value.protocolName
         let protocolType = value.protocolType ?? ""
-        for persisted in value.members {
+        // Records come from disk: a repeated member id is skipped rather than trusted.
+        for persisted in value.members where group.members[persisted.memberID] == nil {
             var member = GroupMember(
                 memberID: persisted.memberID, groupInstanceID: persisted.groupInstanceID, clientID: persisted.clientID,
                 clientHost: persisted.clientHost, rebalanceTimeoutMs: persisted.rebalanceTimeoutMs,
@@ -45,7 +46,7 @@ extension GroupCoordinatorCore {
             group.add(member)
         }
         group.protocolType = value.protocolType
-        group.leaderID = value.members.isEmpty ? nil : value.leaderID
+        group.leaderID = value.leaderID.flatMap { group.members[$0] == nil ? nil : $0 } ?? group.memberOrder.first
         group.restore(state: value.members.isEmpty ? .empty : .stable, sinceMs: value.stateTimestampMs)
     }
 }

@@ -127,3 +127,26 @@ final class AdminAndLoadTests: XCTestCase {
         XCTAssertEqual(GroupError.groupIDNotFound.code, 69)
     }
 }
+
+final class LoadRobustnessTests: XCTestCase {
+    func testARecordRepeatingAMemberOrNamingAStrangerAsLeaderLoadsSafely() {
+        let member = PersistedMember(
+            memberID: "m", groupInstanceID: nil, clientID: "c", clientHost: "h", rebalanceTimeoutMs: 30_000,
+            sessionTimeoutMs: 10_000, subscription: [1], assignment: [2])
+        let value = GroupMetadataValue(
+            protocolType: "consumer", generationID: 4, protocolName: "range", leaderID: "stranger", stateTimestampMs: 0,
+            members: [member, member])
+        var core = GroupCoordinatorCore()
+        core.load([.groupMetadata(groupID: "g", value)], nowMs: 0)
+        let description = core.describe(groupIDs: ["g"])[0]
+        XCTAssertEqual(description.members.map(\.memberID), ["m"])
+        XCTAssertEqual(core.state(of: "g"), .stable)
+        let (outcome, effects) = core.join(
+            JoinRequest(groupID: "g", memberID: "m", protocols: [GroupProtocol(name: "range", metadata: [1])]), nowMs: 1)
+        guard case .pending(let token) = outcome else { return XCTFail("the leader's rejoin starts a rebalance") }
+        XCTAssertEqual(effects.completions.count, 1)
+        XCTAssertEqual(effects.completions.first, .join(token, JoinResult(
+            error: .none, generationID: 5, protocolType: "consumer", protocolName: "range", leaderID: "m", memberID: "m",
+            members: [JoinedMember(memberID: "m", groupInstanceID: nil, metadata: [1])])))
+    }
+}
