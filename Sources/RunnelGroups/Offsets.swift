@@ -9,7 +9,7 @@ extension GroupCoordinatorCore {
         func all(_ error: GroupError) -> ([(TopicPartition, GroupError)], GroupEffects) {
             (offsets.map { ($0.topicPartition, error) }, GroupEffects())
         }
-        if groupID.isEmpty { return all(.invalidGroupID) }
+        // Kafka accepts the empty group id here, for old clients.
         if groups[groupID] == nil {
             // A commit from an older generation of a group that is gone is refused; a simple commit creates it.
             guard generationID < 0 else { return all(.illegalGeneration) }

@@ -2,6 +2,7 @@ extension GroupCoordinatorCore {
     /// SyncGroup. Followers wait (`.pending`) until the leader's assignment arrives; the leader's sync
     /// answers everyone and emits the generation's metadata record.
     public mutating func sync(_ request: SyncRequest, nowMs: Int64) -> (SyncOutcome, GroupEffects) {
+        if request.groupID.isEmpty { return (.done(.failure(.invalidGroupID)), GroupEffects()) }
         guard var group = groups[request.groupID] else { return (.done(.failure(.unknownMemberID)), GroupEffects()) }
         let result = sync(&group, request, nowMs: nowMs)
         groups[request.groupID] = group
@@ -84,6 +85,7 @@ extension GroupCoordinatorCore {
     public mutating func heartbeat(
         groupID: String, generationID: Int32, memberID: String, groupInstanceID: String? = nil, nowMs: Int64
     ) -> GroupError {
+        if groupID.isEmpty { return .invalidGroupID }
         guard var group = groups[groupID] else { return .unknownMemberID }
         if group.state == .dead { return .coordinatorNotAvailable }
         if let error = validateCurrentMember(group, memberID: memberID, groupInstanceID: groupInstanceID) { return error }
@@ -102,6 +104,7 @@ extension GroupCoordinatorCore {
     /// LeaveGroup (one member before v3, a batch from v3). Members may be named by `group.instance.id`
     /// alone (administrative removal). The broker folds a single member's error into the top level for v0–2.
     public mutating func leave(groupID: String, members: [LeavingMember], nowMs: Int64) -> (LeaveResult, GroupEffects) {
+        if groupID.isEmpty { return (LeaveResult(error: .invalidGroupID, members: []), GroupEffects()) }
         guard var group = groups[groupID] else {
             return (LeaveResult(error: .none, members: members.map { ($0, .unknownMemberID) }), GroupEffects())
         }

@@ -145,3 +145,16 @@ final class OffsetTests: XCTestCase {
         XCTAssertNil(h.core.state(of: "g"))
     }
 }
+
+final class GroupIDTests: XCTestCase {
+    func testTheEmptyGroupIDIsRefusedForMembershipButAllowedForOffsets() {
+        let h = Harness()
+        XCTAssertEqual(h.answer(h.join(""))?.error, .invalidGroupID)
+        XCTAssertEqual(h.answer(h.sync("", generation: 1, memberID: "m"))?.error, .invalidGroupID)
+        XCTAssertEqual(h.heartbeat("", generation: 1, memberID: "m"), .invalidGroupID)
+        XCTAssertEqual(h.leave([LeavingMember(memberID: "m")], group: "").error, .invalidGroupID)
+        let p0 = TopicPartition("t", 0)
+        XCTAssertEqual(h.commit("", generation: -1, memberID: "", [OffsetCommitEntry(p0, offset: 8)]), [GroupError.none])
+        XCTAssertEqual(h.core.fetchOffsets(groupID: "", partitions: [p0]).offsets[p0]??.offset, 8)
+    }
+}
