@@ -1,5 +1,6 @@
 /// Byte form of group records in the layout of Kafka's `__consumer_offsets` (keys: OffsetCommitKey v1,
-/// GroupMetadataKey v2; values: OffsetCommitValue v3, GroupMetadataValue v3; a tombstone has no value),
+/// GroupMetadataKey v2; values: OffsetCommitValue v3 — v1 when the commit set its own expiry —,
+/// GroupMetadataValue v3; a tombstone has no value),
 /// so the broker can store them as ordinary keyed records in a compacted topic. Decoding accepts value
 /// versions 0–3 and answers nil for anything it cannot read: the bytes come from disk.
 extension GroupRecord {
@@ -20,11 +21,20 @@ extension GroupRecord {
             return (key.bytes, nil)
         case .offsetCommit(_, _, let committed):
             var value = RecordWriter()
-            value.int16(3)
-            value.int64(committed.offset)
-            value.int32(committed.leaderEpoch)
-            value.string(committed.metadata)
-            value.int64(committed.commitTimestampMs)
+            if let expireTimestampMs = committed.expireTimestampMs {
+                // Only version 1 holds an expiry time (and no leader epoch), as Kafka writes it.
+                value.int16(1)
+                value.int64(committed.offset)
+                value.string(committed.metadata)
+                value.int64(committed.commitTimestampMs)
+                value.int64(expireTimestampMs)
+            } else {
+                value.int16(3)
+                value.int64(committed.offset)
+                value.int32(committed.leaderEpoch)
+                value.string(committed.metadata)
+                value.int64(committed.commitTimestampMs)
+            }
             return (key.bytes, value.bytes)
         case .groupMetadata(_, let metadata):
             var value = RecordWriter()
@@ -79,9 +89,15 @@ extension GroupRecord {
             leaderEpoch = epoch
         }
         guard let metadata = reader.string(), let timestampMs = reader.int64() else { return nil }
-        if version == 1 { guard reader.int64() != nil else { return nil } }  // expireTimestamp, no longer used
+        var expireTimestampMs: Int64?
+        if version == 1 {
+            guard let expire = reader.int64() else { return nil }
+            expireTimestampMs = expire < 0 ? nil : expire
+        }
         guard reader.atEnd else { return nil }
-        return CommittedOffset(offset: offset, leaderEpoch: leaderEpoch, metadata: metadata, commitTimestampMs: timestampMs)
+        return CommittedOffset(
+            offset: offset, leaderEpoch: leaderEpoch, metadata: metadata, commitTimestampMs: timestampMs,
+            expireTimestampMs: expireTimestampMs)
     }
 
     private static func decodeGroup(_ bytes: [UInt8]) -> GroupMetadataValue? {

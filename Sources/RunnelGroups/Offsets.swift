@@ -1,10 +1,11 @@
 extension GroupCoordinatorCore {
     /// OffsetCommit. Generation -1 with no member is a "simple" commit, allowed while the group has no
-    /// members (and creates the group if needed). What is committed is stored as is: an explicit lower
+    /// members (and creates the group if needed). `retentionMs` is OffsetCommit v2–4's `retention_time_ms`
+    /// (nil for -1 and other versions). What is committed is stored as is: an explicit lower
     /// offset replaces a higher one; nothing else moves an offset.
     public mutating func commitOffsets(
         groupID: String, generationID: Int32, memberID: String, groupInstanceID: String? = nil,
-        offsets: [OffsetCommitEntry], nowMs: Int64
+        offsets: [OffsetCommitEntry], retentionMs: Int64? = nil, nowMs: Int64
     ) -> ([(TopicPartition, GroupError)], GroupEffects) {
         func all(_ error: GroupError) -> ([(TopicPartition, GroupError)], GroupEffects) {
             (offsets.map { ($0.topicPartition, error) }, GroupEffects())
@@ -44,7 +45,8 @@ extension GroupCoordinatorCore {
                 continue
             }
             let committed = CommittedOffset(
-                offset: entry.offset, leaderEpoch: entry.leaderEpoch, metadata: metadata, commitTimestampMs: nowMs)
+                offset: entry.offset, leaderEpoch: entry.leaderEpoch, metadata: metadata, commitTimestampMs: nowMs,
+                expireTimestampMs: retentionMs.map { nowMs + $0 })
             group.offsets[entry.topicPartition] = committed
             effects.records.append(.offsetCommit(groupID: groupID, entry.topicPartition, committed))
             answers.append((entry.topicPartition, .none))

@@ -67,10 +67,15 @@ extension GroupCoordinatorCore {
         for groupID in groups.keys.sorted() {
             var group = groups[groupID]!
             let expired: [TopicPartition]
+            // A commit's own expiry time, when it had one, wins over the broker's retention.
             if group.protocolType == nil {
-                expired = group.offsets.filter { nowMs - $0.value.commitTimestampMs >= retentionMs }.map(\.key)
+                expired = group.offsets.filter {
+                    $0.value.expireTimestampMs.map { nowMs >= $0 } ?? (nowMs - $0.value.commitTimestampMs >= retentionMs)
+                }.map(\.key)
             } else if group.state == .empty {
-                expired = group.offsets.filter { _ in nowMs - group.stateSinceMs >= retentionMs }.map(\.key)
+                expired = group.offsets.filter {
+                    $0.value.expireTimestampMs.map { nowMs >= $0 } ?? (nowMs - group.stateSinceMs >= retentionMs)
+                }.map(\.key)
             } else {
                 expired = []
             }

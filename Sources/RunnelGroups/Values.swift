@@ -33,12 +33,18 @@ public struct CommittedOffset: Sendable, Hashable {
     public var leaderEpoch: Int32
     public var metadata: String
     public var commitTimestampMs: Int64
+    /// Set when the commit carried its own retention (OffsetCommit v2–4 `retention_time_ms`).
+    public var expireTimestampMs: Int64?
 
-    public init(offset: Int64, leaderEpoch: Int32 = -1, metadata: String = "", commitTimestampMs: Int64) {
+    public init(
+        offset: Int64, leaderEpoch: Int32 = -1, metadata: String = "", commitTimestampMs: Int64,
+        expireTimestampMs: Int64? = nil
+    ) {
         self.offset = offset
         self.leaderEpoch = leaderEpoch
         self.metadata = metadata
         self.commitTimestampMs = commitTimestampMs
+        self.expireTimestampMs = expireTimestampMs
     }
 }
 

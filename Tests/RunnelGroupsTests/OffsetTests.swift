@@ -116,6 +116,22 @@ final class OffsetTests: XCTestCase {
         XCTAssertEqual(h.records, [.offsetTombstone(groupID: "simple", p0), .groupTombstone(groupID: "simple")])
     }
 
+    func testACommitWithItsOwnRetentionExpiresThenAndSurvivesItsByteForm() {
+        var config = GroupConfig()
+        config.offsetsRetentionCheckIntervalMs = 1_000
+        let h = Harness(config: config)
+        let (_, effects) = h.core.commitOffsets(
+            groupID: "simple", generationID: -1, memberID: "", offsets: [OffsetCommitEntry(p0, offset: 1)], retentionMs: 5_000,
+            nowMs: h.nowMs)
+        h.absorb(effects)
+        let (key, value) = h.records[0].encoded()
+        XCTAssertEqual(GroupRecord.decode(key: key, value: value), h.records[0])
+        h.advance(4_000)
+        XCTAssertEqual(h.core.fetchOffsets(groupID: "simple", partitions: [p0]).offsets[p0]??.offset, 1)
+        h.advance(1_000)
+        XCTAssertEqual(h.core.fetchOffsets(groupID: "simple", partitions: [p0]).offsets[p0].map { $0 == nil }, true)
+    }
+
     func testOffsetsOfAnActiveGroupDoNotExpire() {
         var config = GroupConfig()
         config.offsetsRetentionMs = 60_000
