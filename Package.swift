@@ -46,6 +46,7 @@ let package = Package(
             name: "RunnelLog",
             dependencies: ["RunnelStorage", "RunnelRecords", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
+        .target(name: "RunnelGroups", swiftSettings: strict),
         .target(name: "RunnelMetadata", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .target(
             name: "RunnelBroker",
@@ -93,6 +94,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "RunnelMetadataTests", dependencies: ["RunnelMetadata", "RunnelStorage"], swiftSettings: strict),
+        .testTarget(name: "RunnelGroupsTests", dependencies: ["RunnelGroups"], swiftSettings: strict),
         .testTarget(name: "RunnelStorageTests", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
         .testTarget(name: "RunnelRaftTests", dependencies: ["RunnelRaft"], resources: [.copy("testdata")], swiftSettings: strict),
         .testTarget(
