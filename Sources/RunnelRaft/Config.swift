@@ -9,22 +9,22 @@ public struct RaftConfig: Hashable, Sendable {
     public var preVote: Bool
     public var checkQuorum: Bool
     /// Appends in flight to one follower before the leader waits for acknowledgements.
-    public var maxInflightAppends: Int
+    public var inflightAppendsMax: Int
     /// Entries carried by one append message.
-    public var maxEntriesPerAppend: Int
+    public var entriesPerAppendMax: Int
     /// Entry data bytes carried by one append message (at least one entry is always sent).
-    public var maxAppendBytes: Int
+    public var appendBytesMax: Int
     /// Proposals the leader accepts beyond its commit index before dropping new ones.
-    public var maxUncommittedEntries: Int
+    public var uncommittedEntriesMax: Int
     /// Seeds the election-timeout generator; the core uses no other randomness.
     public var seed: UInt64
     public var faults: RaftFaults
 
     public init(
         id: NodeID, directory: DirectoryID, electionTicks: Int = 10, heartbeatTicks: Int = 1,
-        preVote: Bool = true, checkQuorum: Bool = true, maxInflightAppends: Int = 64,
-        maxEntriesPerAppend: Int = 64, maxUncommittedEntries: Int = 4096, seed: UInt64 = 0,
-        faults: RaftFaults = RaftFaults(), maxAppendBytes: Int = 1 << 20
+        preVote: Bool = true, checkQuorum: Bool = true, inflightAppendsMax: Int = 64,
+        entriesPerAppendMax: Int = 64, uncommittedEntriesMax: Int = 4096, seed: UInt64 = 0,
+        faults: RaftFaults = RaftFaults(), appendBytesMax: Int = 1 << 20
     ) {
         self.id = id
         self.directory = directory
@@ -32,10 +32,10 @@ public struct RaftConfig: Hashable, Sendable {
         self.heartbeatTicks = heartbeatTicks
         self.preVote = preVote
         self.checkQuorum = checkQuorum
-        self.maxInflightAppends = maxInflightAppends
-        self.maxEntriesPerAppend = maxEntriesPerAppend
-        self.maxAppendBytes = maxAppendBytes
-        self.maxUncommittedEntries = maxUncommittedEntries
+        self.inflightAppendsMax = inflightAppendsMax
+        self.entriesPerAppendMax = entriesPerAppendMax
+        self.appendBytesMax = appendBytesMax
+        self.uncommittedEntriesMax = uncommittedEntriesMax
         self.seed = seed
         self.faults = faults
     }

@@ -53,8 +53,8 @@ public struct RaftNode: Sendable {
     public init(config: RaftConfig, state: PersistentState) {
         precondition(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks > 0, "bad tick config")
         precondition(
-            config.maxInflightAppends > 0 && config.maxEntriesPerAppend > 0 && config.maxAppendBytes > 0
-                && config.maxUncommittedEntries > 0, "bad limits")
+            config.inflightAppendsMax > 0 && config.entriesPerAppendMax > 0 && config.appendBytesMax > 0
+                && config.uncommittedEntriesMax > 0, "bad limits")
         self.config = config
         // A write-ahead log may still hold entries the snapshot covers; they are not needed.
         let entries = state.entries.filter { $0.index > state.snapshot.metadata.index }

@@ -13,7 +13,7 @@ extension RaftNode {
     func checkCanPropose() throws(ProposalError) {
         guard role == .leader else { throw .notLeader(leader: leader) }
         guard transferTarget == nil else { throw .proposalDropped }
-        guard log.lastIndex.rawValue - log.committed.rawValue < UInt64(config.maxUncommittedEntries) else {
+        guard log.lastIndex.rawValue - log.committed.rawValue < UInt64(config.uncommittedEntriesMax) else {
             throw .proposalDropped
         }
     }
@@ -51,12 +51,12 @@ extension RaftNode {
     /// Returns whether a message was sent.
     @discardableResult
     mutating func sendAppend(to id: NodeID, evenIfEmpty: Bool) -> Bool {
-        guard var pr = progress[id], !pr.isPaused(inflightMax: config.maxInflightAppends) else { return false }
+        guard var pr = progress[id], !pr.isPaused(inflightMax: config.inflightAppendsMax) else { return false }
         defer { progress[id] = pr }
         let prevIndex = pr.next.previous
         guard let prevTerm = log.term(at: prevIndex),
             let entries = log.entries(
-                from: pr.next, countMax: config.maxEntriesPerAppend, bytesMax: config.maxAppendBytes)
+                from: pr.next, countMax: config.entriesPerAppendMax, bytesMax: config.appendBytesMax)
         else {
             // The follower needs entries we compacted: send the snapshot instead.
             pr.becomeSnapshot(log.snapshotIndex)
@@ -76,7 +76,7 @@ extension RaftNode {
         pr.recentActive = true
         switch outcome {
         case .accepted(let matchIndex):
-            let wasPaused = pr.isPaused(inflightMax: config.maxInflightAppends)
+            let wasPaused = pr.isPaused(inflightMax: config.inflightAppendsMax)
             guard pr.acknowledge(matchIndex) else {
                 progress[message.from] = pr
                 return
@@ -101,7 +101,7 @@ extension RaftNode {
             }
             // Stream what remains, up to the inflight limit.
             var sends = 0
-            while sends < config.maxInflightAppends && sendAppend(to: message.from, evenIfEmpty: false) { sends += 1 }
+            while sends < config.inflightAppendsMax && sendAppend(to: message.from, evenIfEmpty: false) { sends += 1 }
             if message.from == transferTarget && progress[message.from]!.match == log.lastIndex {
                 send(to: message.from, .timeoutNow)
             }
@@ -124,7 +124,7 @@ extension RaftNode {
         pr.recentActive = true
         pr.probeSent = false
         switch pr.state {
-        case .replicate where pr.inflights.count >= config.maxInflightAppends:
+        case .replicate where pr.inflights.count >= config.inflightAppendsMax:
             // An append may have been lost: let one more through so the follower's rejection repairs it.
             pr.inflights.removeFirst()
         case .snapshot where pr.snapshotElapsedTicks >= config.electionTicks:

@@ -27,7 +27,7 @@ public enum Benchmarks {
         let voters = ids.map { Voter(id: $0, directory: DirectoryID(high: 0, low: $0.rawValue)) }
         var nodes = voters.map {
             RaftNode(
-                config: RaftConfig(id: $0.id, directory: $0.directory, maxInflightAppends: 256, maxEntriesPerAppend: 256),
+                config: RaftConfig(id: $0.id, directory: $0.directory, inflightAppendsMax: 256, entriesPerAppendMax: 256),
                 state: .bootstrap(voters: voters))
         }
         var mailbox: [Message] = []

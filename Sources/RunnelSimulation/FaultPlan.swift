@@ -56,14 +56,14 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
     public var tickPeriodUnits: [Int]
     public var preVote: Bool
     /// Small values split replication into many appends, which exposes commit-rule bugs.
-    public var maxEntriesPerAppend: Int
+    public var entriesPerAppendMax: Int
     public var clientProposalPerMille: Int
     public var schedule: [ScheduledFault]
 
     public var description: String {
         var lines = [
             "network: loss \(network.lossPerMille)‰, duplicate \(network.duplicatePerMille)‰, delay 1...\(network.delayUnitsMax) units",
-            "fsync latency 0...\(fsyncLatencyUnitsMax) units, tick periods \(tickPeriodUnits), preVote \(preVote), maxEntriesPerAppend \(maxEntriesPerAppend), proposals \(clientProposalPerMille)‰/unit",
+            "fsync latency 0...\(fsyncLatencyUnitsMax) units, tick periods \(tickPeriodUnits), preVote \(preVote), entriesPerAppendMax \(entriesPerAppendMax), proposals \(clientProposalPerMille)‰/unit",
             "schedule (\(schedule.count) faults):",
         ]
         lines += schedule.map { "  \($0)" }
@@ -157,6 +157,6 @@ public struct FaultPlan: Hashable, Sendable, CustomStringConvertible {
         schedule.sort { $0.atUnits < $1.atUnits }
         return FaultPlan(
             network: network, fsyncLatencyUnitsMax: below(2 * unitsPerTick), tickPeriodUnits: periods,
-            preVote: below(4) != 0, maxEntriesPerAppend: [1, 2, 8][below(3)], clientProposalPerMille: 20 + below(100), schedule: schedule)
+            preVote: below(4) != 0, entriesPerAppendMax: [1, 2, 8][below(3)], clientProposalPerMille: 20 + below(100), schedule: schedule)
     }
 }

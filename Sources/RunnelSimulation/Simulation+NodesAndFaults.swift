@@ -29,7 +29,7 @@ extension Simulation {
         node.incarnation += 1
         let config = RaftConfig(
             id: node.id, directory: node.directory, electionTicks: 10, heartbeatTicks: 1, preVote: plan.preVote,
-            checkQuorum: true, maxInflightAppends: 8, maxEntriesPerAppend: plan.maxEntriesPerAppend, maxUncommittedEntries: 64,
+            checkQuorum: true, inflightAppendsMax: 8, entriesPerAppendMax: plan.entriesPerAppendMax, uncommittedEntriesMax: 64,
             seed: options.seed &+ UInt64(node.incarnation) &* 0x9E37_79B9, faults: options.variant.raftFaults)
         node.bringUp(RaftNode(config: config, state: state))
         node.machine = StateMachine(snapshot: state.snapshot)

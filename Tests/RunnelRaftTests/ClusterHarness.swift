@@ -108,8 +108,8 @@ struct ClusterHarness {
                 id: id, directory: ClusterHarness.directory(id: id, generation: 0),
                 electionTicks: Int(options["election"] ?? "10")!, heartbeatTicks: Int(options["heartbeat"] ?? "1")!,
                 preVote: options["pre-vote"] != "false", checkQuorum: options["check-quorum"] != "false",
-                maxInflightAppends: Int(options["inflight"] ?? "64")!,
-                maxEntriesPerAppend: Int(options["max-entries"] ?? "64")!, seed: 42, faults: faults)
+                inflightAppendsMax: Int(options["inflight"] ?? "64")!,
+                entriesPerAppendMax: Int(options["max-entries"] ?? "64")!, seed: 42, faults: faults)
             let storage: PersistentState = voterIDs.contains(id) ? .bootstrap(voters: voters) : .empty
             members[id] = Member(config: config, node: RaftNode(config: config, state: storage), storage: storage)
         }

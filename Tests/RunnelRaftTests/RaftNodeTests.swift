@@ -230,7 +230,7 @@ func append(from: UInt64, to: UInt64, term: UInt64, prev: (UInt64, UInt64), entr
 final class AppendLimitTests: XCTestCase {
     func testAppendCarriesAtMostTheByteLimitButAlwaysOneEntry() throws {
         let config = RaftConfig(
-            id: NodeID(1), directory: voter(1).directory, preVote: false, checkQuorum: false, maxAppendBytes: 12)
+            id: NodeID(1), directory: voter(1).directory, preVote: false, checkQuorum: false, appendBytesMax: 12)
         var leader = RaftNode(config: config, state: .bootstrap(voters: [voter(1), voter(2)]))
         leader.campaign()
         leader.step(voteResponse(from: 2, to: 1, term: leader.term, granted: true))

@@ -72,7 +72,7 @@ struct RandomCluster {
                 id: member.id, directory: member.directory, electionTicks: 10, heartbeatTicks: 2,
                 // Every third seed runs without pre-vote and every fourth without check-quorum.
                 preVote: seed % 3 != 0, checkQuorum: seed % 4 != 0,
-                maxInflightAppends: 4, maxEntriesPerAppend: 3, seed: seed, faults: faults)
+                inflightAppendsMax: 4, entriesPerAppendMax: 3, seed: seed, faults: faults)
             configs[member.id] = config
             disks[member.id] = .bootstrap(voters: voters, learners: learners)
             nodes[member.id] = RaftNode(config: config, state: disks[member.id]!)
