@@ -111,6 +111,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "RunnelServerTests",
+            dependencies: [
+                "RunnelServer",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "CompatibilityTests",
             dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
