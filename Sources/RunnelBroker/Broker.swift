@@ -75,7 +75,11 @@ public final class Broker: Sendable {
                 logger.critical("applying metadata to the partition logs failed: \(error)")
             }
         }
-        groups.start()
+        // Groups are served only once their state is rebuilt from the offsets topic.
+        let offsets = try await ensureOffsetsPartition()
+        let records = try Self.readGroupRecords(offsets)
+        groups.load(records, writer: groupRecordWriter(offsets))
+        logger.info("group coordinator loaded \(records.count) records from \(OffsetsTopic.name)")
         logger.info("broker \(settings.nodeID) of cluster \(identity.clusterID) serving \(partitions.all.count) partitions from \(settings.dataDirectory)")
     }
 
@@ -133,12 +137,12 @@ public final class Broker: Sendable {
         case .syncGroup(let request):
             return .later(Task { self.encode(.syncGroup(await self.handleSyncGroup(request, context)), header: header) })
         case .heartbeat(let request): response = .heartbeat(handleHeartbeat(request, context))
-        case .leaveGroup(let request): response = .leaveGroup(handleLeaveGroup(request, context))
-        case .offsetCommit(let request): response = .offsetCommit(handleOffsetCommit(request, context))
+        case .leaveGroup(let request): response = .leaveGroup(await handleLeaveGroup(request, context))
+        case .offsetCommit(let request): response = .offsetCommit(await handleOffsetCommit(request, context))
         case .offsetFetch(let request): response = .offsetFetch(handleOffsetFetch(request, context))
         case .describeGroups(let request): response = .describeGroups(handleDescribeGroups(request, context))
         case .listGroups(let request): response = .listGroups(handleListGroups(request, context))
-        case .deleteGroups(let request): response = .deleteGroups(handleDeleteGroups(request, context))
+        case .deleteGroups(let request): response = .deleteGroups(await handleDeleteGroups(request, context))
         }
         return encode(response, header: header)
     }

@@ -4,6 +4,12 @@ import RunnelWire
 /// The nine classic group APIs: each request translated per version into the core's terms and back.
 extension Broker {
     func handleJoinGroup(_ request: JoinGroupRequest, _ context: RequestContext) async -> JoinGroupResponse {
+        if let code = groups.unavailableError {
+            var response = JoinGroupResponse()
+            response.errorCode = code.rawValue
+            response.protocolName = context.version >= 7 ? nil : ""
+            return response
+        }
         let joinRequest = JoinRequest(
             groupID: request.groupId, memberID: request.memberId,
             groupInstanceID: context.version >= 5 ? request.groupInstanceId : nil,
@@ -36,6 +42,11 @@ extension Broker {
     }
 
     func handleSyncGroup(_ request: SyncGroupRequest, _ context: RequestContext) async -> SyncGroupResponse {
+        if let code = groups.unavailableError {
+            var response = SyncGroupResponse()
+            response.errorCode = code.rawValue
+            return response
+        }
         let syncRequest = SyncRequest(
             groupID: request.groupId, generationID: request.generationId, memberID: request.memberId,
             groupInstanceID: context.version >= 3 ? request.groupInstanceId : nil,
@@ -52,6 +63,10 @@ extension Broker {
 
     func handleHeartbeat(_ request: HeartbeatRequest, _ context: RequestContext) -> HeartbeatResponse {
         var response = HeartbeatResponse()
+        if let code = groups.unavailableError {
+            response.errorCode = code.rawValue
+            return response
+        }
         response.errorCode = groups.heartbeat(
             groupID: request.groupId, generationID: request.generationId, memberID: request.memberId,
             groupInstanceID: context.version >= 3 ? request.groupInstanceId : nil
@@ -59,16 +74,20 @@ extension Broker {
         return response
     }
 
-    func handleLeaveGroup(_ request: LeaveGroupRequest, _ context: RequestContext) -> LeaveGroupResponse {
+    func handleLeaveGroup(_ request: LeaveGroupRequest, _ context: RequestContext) async -> LeaveGroupResponse {
         var response = LeaveGroupResponse()
+        if let code = groups.unavailableError {
+            response.errorCode = code.rawValue
+            return response
+        }
         if context.version < 3 {
             // One member and a top-level error only.
-            let result = groups.leave(groupID: request.groupId, members: [LeavingMember(memberID: request.memberId)])
+            let result = await groups.leave(groupID: request.groupId, members: [LeavingMember(memberID: request.memberId)])
             response.errorCode = result.error != .none ? result.error.code : (result.members.first?.error ?? .none).code
             return response
         }
         let members = request.members.map { LeavingMember(memberID: $0.memberId, groupInstanceID: $0.groupInstanceId) }
-        let result = groups.leave(groupID: request.groupId, members: members)
+        let result = await groups.leave(groupID: request.groupId, members: members)
         response.errorCode = result.error.code
         response.members = result.members.map { member, error in
             var entry = LeaveGroupResponse.MemberResponse()
@@ -80,7 +99,8 @@ extension Broker {
         return response
     }
 
-    func handleOffsetCommit(_ request: OffsetCommitRequest, _ context: RequestContext) -> OffsetCommitResponse {
+    func handleOffsetCommit(_ request: OffsetCommitRequest, _ context: RequestContext) async -> OffsetCommitResponse {
+        let unavailable = groups.unavailableError
         var entries: [OffsetCommitEntry] = []
         for topic in request.topics {
             for partition in topic.partitions {
@@ -93,7 +113,7 @@ extension Broker {
         }
         // v2–4 carry a retention time; -1 means the broker's default.
         let retentionMs: Int64? = (2...4).contains(context.version) && request.retentionTimeMs >= 0 ? request.retentionTimeMs : nil
-        let answers = groups.commitOffsets(
+        let answers = unavailable != nil ? [] : await groups.commitOffsets(
             groupID: request.groupId, generationID: request.generationIdOrMemberEpoch, memberID: request.memberId,
             groupInstanceID: context.version >= 7 ? request.groupInstanceId : nil, offsets: entries, retentionMs: retentionMs)
         var errors: [TopicPartition: GroupError] = [:]
@@ -105,7 +125,11 @@ extension Broker {
             entry.partitions = topic.partitions.map { partition in
                 var answer = OffsetCommitResponse.OffsetCommitResponsePartition()
                 answer.partitionIndex = partition.partitionIndex
-                answer.errorCode = (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .unknownServerError).code
+                if let unavailable {
+                    answer.errorCode = unavailable.rawValue
+                } else {
+                    answer.errorCode = (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .unknownServerError).code
+                }
                 return answer
             }
             return entry
@@ -114,6 +138,24 @@ extension Broker {
     }
 
     func handleOffsetFetch(_ request: OffsetFetchRequest, _ context: RequestContext) -> OffsetFetchResponse {
+        if let code = groups.unavailableError {
+            var response = OffsetFetchResponse()
+            response.errorCode = code.rawValue
+            // v1 has no top-level error: it goes to every partition asked for.
+            response.topics = (request.topics ?? []).map { wanted in
+                var topic = OffsetFetchResponse.OffsetFetchResponseTopic()
+                topic.name = wanted.name
+                topic.partitions = wanted.partitionIndexes.map { index in
+                    var partition = OffsetFetchResponse.OffsetFetchResponsePartition()
+                    partition.partitionIndex = index
+                    partition.committedOffset = -1
+                    partition.errorCode = code.rawValue
+                    return partition
+                }
+                return topic
+            }
+            return response
+        }
         // v2+: a null topic list asks for every committed partition.
         let wanted = request.topics.map { topics in
             topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
@@ -147,6 +189,15 @@ extension Broker {
 
     func handleDescribeGroups(_ request: DescribeGroupsRequest, _ context: RequestContext) -> DescribeGroupsResponse {
         var response = DescribeGroupsResponse()
+        if let code = groups.unavailableError {
+            response.groups = request.groups.map { groupID in
+                var entry = DescribeGroupsResponse.DescribedGroup()
+                entry.errorCode = code.rawValue
+                entry.groupId = groupID
+                return entry
+            }
+            return response
+        }
         response.groups = groups.describe(groupIDs: request.groups).map { group in
             var entry = DescribeGroupsResponse.DescribedGroup()
             entry.errorCode = group.error.code
@@ -177,6 +228,10 @@ extension Broker {
             states = Set(GroupState.allCases.filter { wanted.contains($0.rawValue.lowercased()) })
         }
         var response = ListGroupsResponse()
+        if let code = groups.unavailableError {
+            response.errorCode = code.rawValue
+            return response
+        }
         response.groups = groups.list(states: states).map { listing in
             var entry = ListGroupsResponse.ListedGroup()
             entry.groupId = listing.groupID
@@ -187,9 +242,18 @@ extension Broker {
         return response
     }
 
-    func handleDeleteGroups(_ request: DeleteGroupsRequest, _ context: RequestContext) -> DeleteGroupsResponse {
+    func handleDeleteGroups(_ request: DeleteGroupsRequest, _ context: RequestContext) async -> DeleteGroupsResponse {
         var response = DeleteGroupsResponse()
-        response.results = groups.delete(groupIDs: request.groupsNames).map { groupID, error in
+        if let code = groups.unavailableError {
+            response.results = request.groupsNames.map { groupID in
+                var entry = DeleteGroupsResponse.DeletableGroupResult()
+                entry.groupId = groupID
+                entry.errorCode = code.rawValue
+                return entry
+            }
+            return response
+        }
+        response.results = await groups.delete(groupIDs: request.groupsNames).map { groupID, error in
             var entry = DeleteGroupsResponse.DeletableGroupResult()
             entry.groupId = groupID
             entry.errorCode = error.code

@@ -1,4 +1,5 @@
 import RunnelBroker
+import RunnelStorage
 import RunnelWire
 import XCTest
 
@@ -75,6 +76,8 @@ final class GroupTests: XCTestCase {
 
     func testJoinSyncHeartbeatCommitAndFetchRoundTrip() async throws {
         let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
         let (memberID, generation) = try await joinAndSync(harness, group: "g", assignment: [9, 9])
 
         var heartbeat = HeartbeatRequest()
@@ -113,6 +116,8 @@ final class GroupTests: XCTestCase {
 
     func testLeaveV0FoldsTheMemberErrorIntoTheTopLevel() async throws {
         let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
         let (memberID, _) = try await joinAndSync(harness, group: "g", assignment: [])
         var leave = LeaveGroupRequest()
         leave.groupId = "g"
@@ -131,6 +136,8 @@ final class GroupTests: XCTestCase {
 
     func testSimpleCommitThenDeleteGroupForgetsOffsets() async throws {
         let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
         let commit = try await call(harness, Self.commitRequest(group: "solo", generation: -1, memberID: "", topic: "t", offsets: [0: 3]), version: 2)
         XCTAssertEqual(commit.topics.first?.partitions.first?.errorCode, 0)
         var delete = DeleteGroupsRequest()
@@ -147,9 +154,51 @@ final class GroupTests: XCTestCase {
 
     func testJoinV0UsesTheSessionTimeoutAsRebalanceTimeoutAndNeedsNoSecondJoin() async throws {
         let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
         let joined = try await call(harness, Self.joinRequest(group: "old"), version: 0)
         XCTAssertEqual(joined.errorCode, 0)
         XCTAssertEqual(joined.generationId, 1)
         XCTAssertEqual(joined.leader, joined.memberId)
+    }
+}
+
+/// Group state lives in `__consumer_offsets` and survives a restart.
+final class GroupPersistenceTests: XCTestCase {
+    func testCommittedOffsetsSurviveACrashAndRestart() async throws {
+        let fileSystem = SimulatedFileSystem()
+        let first = try await BrokerHarness(fileSystem: fileSystem) { $0.groupInitialRebalanceDelayMs = 20 }
+        let pump = first.pumpSyncs()
+        let commit = try await first.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 41, 3: 7]), version: 8)
+        XCTAssertEqual(commit?.topics.flatMap(\.partitions).map(\.errorCode), [0, 0])
+        pump.cancel()
+        _ = await pump.value
+        // Crash: lose whatever was not fsynced (the commit was answered only after it was).
+        fileSystem.crash()
+
+        let second = try await BrokerHarness(fileSystem: fileSystem) { $0.groupInitialRebalanceDelayMs = 20 }
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "g"
+        fetch.topics = nil
+        let fetched = try await second.call(fetch, version: 7)
+        let partitions = fetched?.topics.flatMap(\.partitions) ?? []
+        XCTAssertEqual(partitions.map(\.partitionIndex), [0, 3])
+        XCTAssertEqual(partitions.map(\.committedOffset), [41, 7])
+    }
+
+    func testOffsetsTopicIsHiddenFromListingsButDescribedByName() async throws {
+        let harness = try await GroupTests.groupHarness()
+        var all = MetadataRequest()
+        all.topics = nil
+        let listed = try await harness.call(all, version: 12)
+        XCTAssertEqual(listed?.topics.compactMap(\.name).contains("__consumer_offsets"), false)
+        var named = MetadataRequest()
+        var wanted = MetadataRequest.MetadataRequestTopic()
+        wanted.name = "__consumer_offsets"
+        named.topics = [wanted]
+        let described = try await harness.call(named, version: 12)
+        XCTAssertEqual(described?.topics.first?.isInternal, true)
+        XCTAssertEqual(described?.topics.first?.errorCode, 0)
     }
 }
