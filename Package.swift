@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "RunnelBroker",
             dependencies: [
-                "RunnelWire", "RunnelRecords", "RunnelLog", "RunnelMetadata", "RunnelStorage",
+                "RunnelWire", "RunnelRecords", "RunnelLog", "RunnelMetadata", "RunnelStorage", "RunnelGroups",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import NIOCore
+import RunnelGroups
 import RunnelLog
 import RunnelMetadata
 import RunnelStorage
@@ -29,6 +30,7 @@ public final class Broker: Sendable {
     let partitions: PartitionRegistry
     let fetchSessions: FetchSessionCache
     let producerIds: ProducerIdAllocator
+    let groups: GroupCoordinator
     let logger: Logger
     let metrics: BrokerMetrics
     let nowMs: @Sendable () -> Int64
@@ -57,6 +59,11 @@ public final class Broker: Sendable {
                                        waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
         fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
         producerIds = ProducerIdAllocator(metadata: metadata, controller: controller)
+        var groupConfig = GroupConfig()
+        groupConfig.initialRebalanceDelayMs = settings.groupInitialRebalanceDelayMs
+        // Member ids stay unique across restarts without randomness in the core.
+        groupConfig.memberIDIncarnation = UInt64(max(nowMs(), 0))
+        groups = GroupCoordinator(config: groupConfig, nowMs: nowMs)
 
         let registration = BrokerRegistration(id: settings.nodeID, directoryID: identity.directoryID, endpoints: settings.advertisedEndpoints)
         _ = try await metadata.submit { image in
@@ -68,6 +75,11 @@ public final class Broker: Sendable {
                 logger.critical("applying metadata to the partition logs failed: \(error)")
             }
         }
+        // Groups are served only once their state is rebuilt from the offsets topic.
+        let offsets = try await ensureOffsetsPartition()
+        let records = try Self.readGroupRecords(offsets)
+        groups.load(records, writer: groupRecordWriter(offsets))
+        logger.info("group coordinator loaded \(records.count) records from \(OffsetsTopic.name)")
         logger.info("broker \(settings.nodeID) of cluster \(identity.clusterID) serving \(partitions.all.count) partitions from \(settings.dataDirectory)")
     }
 
@@ -92,7 +104,7 @@ public final class Broker: Sendable {
         }
         noteNegotiated(header)
         let context = RequestContext(header: header, listener: listener, peer: peer)
-        let response: KafkaResponse?
+        let response: KafkaResponse
         switch decoded.request {
         case .apiVersions(let request): response = .apiVersions(apiVersions(request, context))
         case .metadata(let request): response = .metadata(await handleMetadata(request, context))
@@ -119,10 +131,19 @@ public final class Broker: Sendable {
         case .incrementalAlterConfigs(let request): response = .incrementalAlterConfigs(await handleIncrementalAlterConfigs(request, context))
         case .describeCluster(let request): response = .describeCluster(handleDescribeCluster(request, context))
         case .initProducerId(let request): response = .initProducerId(await handleInitProducerId(request, context))
-        default:
-            response = nil
+        // Join and sync wait for the rest of the group: they answer later, in request order.
+        case .joinGroup(let request):
+            return .later(Task { self.encode(.joinGroup(await self.handleJoinGroup(request, context)), header: header) })
+        case .syncGroup(let request):
+            return .later(Task { self.encode(.syncGroup(await self.handleSyncGroup(request, context)), header: header) })
+        case .heartbeat(let request): response = .heartbeat(handleHeartbeat(request, context))
+        case .leaveGroup(let request): response = .leaveGroup(await handleLeaveGroup(request, context))
+        case .offsetCommit(let request): response = .offsetCommit(await handleOffsetCommit(request, context))
+        case .offsetFetch(let request): response = .offsetFetch(handleOffsetFetch(request, context))
+        case .describeGroups(let request): response = .describeGroups(handleDescribeGroups(request, context))
+        case .listGroups(let request): response = .listGroups(handleListGroups(request, context))
+        case .deleteGroups(let request): response = .deleteGroups(await handleDeleteGroups(request, context))
         }
-        guard let response else { return .close(reason: "\(header.apiKey) has no handler") }
         return encode(response, header: header)
     }
 
@@ -189,6 +210,7 @@ public final class Broker: Sendable {
 
     /// Writes final checkpoints and closes every log.
     public func shutdown() {
+        groups.stop()
         partitions.closeAll()
     }
 }

@@ -25,6 +25,8 @@ public struct BrokerSettings: Sendable {
     /// Limits on fetch sessions (`max.incremental.fetch.session.cache.slots`) and parked requests.
     public var fetchSessionsMax = 1000
     public var waitersMax = 100_000
+    /// `group.initial.rebalance.delay.ms`: how long a new group waits for more members before its first rebalance.
+    public var groupInitialRebalanceDelayMs: Int64 = 3000
 
     public init(nodeID: BrokerID, clusterID: String?, dataDirectory: String, advertisedEndpoints: [Endpoint]) {
         self.nodeID = nodeID

@@ -55,7 +55,8 @@ extension Broker {
                 return topicError(name: nil, id: wanted.topicId, .unknownTopicId)
             }
         } else {
-            topics = image.topics.values.sorted { $0.name < $1.name }.map { describe($0, context) }
+            // The offsets topic is shown only to those who name it.
+            topics = image.topics.values.filter { $0.name != OffsetsTopic.name }.sorted { $0.name < $1.name }.map { describe($0, context) }
         }
         response.topics = topics
         return response
@@ -86,6 +87,7 @@ extension Broker {
     func describe(_ topic: MetadataImage.Topic, _ context: RequestContext) -> MetadataResponse.MetadataResponseTopic {
         var entry = MetadataResponse.MetadataResponseTopic()
         entry.name = topic.name
+        entry.isInternal = topic.name == OffsetsTopic.name
         if context.version >= 10 { entry.topicId = KafkaUUID(high: topic.id.high, low: topic.id.low) }
         entry.partitions = topic.partitions.keys.sorted().map { index in
             let p = topic.partitions[index]!

@@ -22,6 +22,15 @@ enum ServedApis {
         (.createPartitions, 0...3),
         (.describeCluster, 0...1),
         (.initProducerId, 0...4),
+        (.joinGroup, 0...7),
+        (.syncGroup, 0...4),
+        (.heartbeat, 0...4),
+        (.leaveGroup, 0...4),
+        (.offsetCommit, 2...9),
+        (.offsetFetch, 1...7),
+        (.describeGroups, 0...5),
+        (.listGroups, 0...4),
+        (.deleteGroups, 0...2),
     ]
 
     static let byKey: [ApiKey: ClosedRange<Int16>] = Dictionary(uniqueKeysWithValues: advertised)

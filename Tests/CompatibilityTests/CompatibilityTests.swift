@@ -90,6 +90,9 @@ final class CompatibilityTests: XCTestCase {
     func testConfluentKafkaNullsHeadersTimestampsAndLargeMessage() throws { try runScenario("confluent_compat.py", "records") }
     func testConfluentKafkaWatermarksAndOffsetsForTimes() throws { try runScenario("confluent_compat.py", "offsets") }
     func testConfluentKafkaLongPollIsWokenByAnAppend() throws { try runScenario("confluent_compat.py", "long_poll") }
+    func testConfluentKafkaGroupOfThreeSharesSixPartitionsAndResumesAtCommittedOffsets() throws {
+        try runScenario("confluent_compat.py", "group")
+    }
     func testConfluentKafkaIdempotentProducerStoresEachMessageOnce() throws {
         try assertIdempotentBatches(try runScenario("confluent_compat.py", "idempotent"))
     }

@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
 BOOTSTRAP = sys.argv[1]
@@ -163,6 +163,80 @@ def scenario_idempotent():
     consumer.close()
     assert (low, high) == (0, 300), (low, high)
     print(f"IDEMPOTENT {topic}", flush=True)
+
+
+def group_consumer(group, **conf):
+    return Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False,
+                     "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "heartbeat.interval.ms": 500, **conf})
+
+
+def poll_into(consumer, seen, timeout):
+    msg = consumer.poll(timeout)
+    if msg is None:
+        return
+    if msg.error():
+        if msg.error().code() == KafkaError._PARTITION_EOF:
+            return
+        raise AssertionError(msg.error())
+    key = (msg.partition(), msg.offset())
+    assert key not in seen, f"record {key} consumed twice"
+    seen[key] = msg.value()
+
+
+def commit_positions(consumer):
+    try:
+        consumer.commit(asynchronous=False)
+    except KafkaException as error:
+        # A consumer whose partitions held nothing has nothing to commit.
+        if error.args[0].code() != KafkaError._NO_OFFSET:
+            raise
+
+
+def scenario_group():
+    """Three consumers of one group on six partitions: disjoint assignments covering all, every record once;
+    after commit and close, a reopened consumer resumes at the committed offsets."""
+    topic, group = name("grp"), name("g")
+    create(topic, 6)
+    first = [{"key": f"k{i}".encode(), "value": f"v{i}".encode()} for i in range(60)]
+    produce(topic, first)
+    consumers = [group_consumer(group) for _ in range(3)]
+    for consumer in consumers:
+        consumer.subscribe([topic])
+    seen, deadline = {}, time.time() + 60
+    while time.time() < deadline:
+        for consumer in consumers:
+            poll_into(consumer, seen, 0.2)
+        owned = [{tp.partition for tp in consumer.assignment()} for consumer in consumers]
+        if len(seen) == len(first) and all(owned) and sum(map(len, owned)) == 6:
+            break
+    owned = [{tp.partition for tp in consumer.assignment()} for consumer in consumers]
+    assert all(owned), f"a consumer got no partitions: {owned}"
+    assert sum(map(len, owned)) == 6 and set().union(*owned) == set(range(6)), f"assignments not a partition of 0..5: {owned}"
+    assert sorted(seen.values()) == sorted(m["value"] for m in first), f"consumed {len(seen)} of {len(first)}"
+    for consumer in consumers:
+        commit_positions(consumer)
+    ends = {}
+    for (partition, offset) in seen:
+        ends[partition] = max(ends.get(partition, 0), offset + 1)
+    for consumer in consumers:
+        consumer.close()
+
+    second = [{"key": f"k{i}".encode(), "value": f"w{i}".encode()} for i in range(30)]
+    produce(topic, second)
+    reopened = group_consumer(group)
+    committed = reopened.committed([TopicPartition(topic, p) for p in range(6)], timeout=TIMEOUT)
+    for tp in committed:
+        assert tp.offset == ends.get(tp.partition, -1001), f"partition {tp.partition} committed {tp.offset}, expected {ends.get(tp.partition)}"
+    reopened.subscribe([topic])
+    resumed, deadline = {}, time.time() + 60
+    while len(resumed) < len(second) and time.time() < deadline:
+        poll_into(reopened, resumed, 0.5)
+    # Nothing before the committed offsets comes back.
+    end = time.time() + 2
+    while time.time() < end:
+        poll_into(reopened, resumed, 0.2)
+    reopened.close()
+    assert sorted(resumed.values()) == sorted(m["value"] for m in second), f"resumed with {sorted(resumed.values())[:10]}"
 
 
 SCENARIOS = {k[len("scenario_"):]: v for k, v in globals().items() if k.startswith("scenario_")}

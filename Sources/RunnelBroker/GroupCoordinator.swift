@@ -1,0 +1,247 @@
+import RunnelGroups
+import RunnelWire
+import Synchronization
+
+/// The shell around `GroupCoordinatorCore`: one lock around the core, parked JoinGroup/SyncGroup
+/// requests resumed from the core's completions, and a timer task that drives `tick`.
+/// Records the core emits go to the offsets topic through `GroupRecordWriter`; the answers that depend on
+/// them (the event's own and the completions it caused) are sent once the write is committed.
+final class GroupCoordinator: Sendable {
+    private struct State {
+        var core: GroupCoordinatorCore
+        var joinWaiters: [JoinToken: CheckedContinuation<JoinResult?, Never>] = [:]
+        var syncWaiters: [SyncToken: CheckedContinuation<SyncResult?, Never>] = [:]
+        var timer: Task<Void, Never>?
+        var writer: GroupRecordWriter?
+        var stopped = false
+    }
+
+    /// A parked request's answer, held until the records of its event are committed.
+    private enum Delivery: Sendable {
+        case join(CheckedContinuation<JoinResult?, Never>, JoinResult)
+        case sync(CheckedContinuation<SyncResult?, Never>, SyncResult)
+
+        func deliver(committed: Bool) {
+            switch self {
+            case .join(let waiter, var result):
+                if !committed { result.error = .coordinatorNotAvailable }
+                waiter.resume(returning: result)
+            case .sync(let waiter, var result):
+                if !committed { result.error = .coordinatorNotAvailable }
+                waiter.resume(returning: result)
+            }
+        }
+    }
+
+    /// Taken under the lock: the answers to send and the write to wait for first.
+    private struct Pending: Sendable {
+        var deliveries: [Delivery] = []
+        var write: (@Sendable () async -> Bool)?
+
+        func finish() async -> Bool {
+            let committed = await write?() ?? true
+            for delivery in deliveries { delivery.deliver(committed: committed) }
+            return committed
+        }
+    }
+
+    /// The timer wakes at least this often, so that a deadline set by a request is never missed by more.
+    static let tickIntervalMsMax: Int64 = 100
+
+    private let state: Mutex<State>
+    private let nowMs: @Sendable () -> Int64
+
+    init(config: GroupConfig, nowMs: @escaping @Sendable () -> Int64) {
+        state = Mutex(State(core: GroupCoordinatorCore(config: config)))
+        self.nowMs = nowMs
+    }
+
+    /// Why requests cannot be served now: nil when loaded and running.
+    var unavailableError: ErrorCode? {
+        state.withLock { state in
+            if state.stopped { return .coordinatorNotAvailable }
+            return state.writer == nil ? .coordinatorLoadInProgress : nil
+        }
+    }
+
+    /// Rebuilds the core from the offsets topic's records, then serves requests and runs the timer.
+    func load(_ records: [GroupRecord], writer: GroupRecordWriter) {
+        let now = nowMs()
+        state.withLock { state in
+            state.core.load(records, nowMs: now)
+            state.writer = writer
+        }
+        start()
+    }
+
+    /// Starts the tick timer; `stop` ends it.
+    private func start() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                let waitMs = await self.runTick()
+                try? await Task.sleep(for: .milliseconds(waitMs))
+            }
+        }
+        let replaced = state.withLock { state -> Task<Void, Never>? in
+            defer { state.timer = task }
+            return state.timer
+        }
+        replaced?.cancel()
+    }
+
+    /// Stops the timer and answers every parked request COORDINATOR_NOT_AVAILABLE, so no task waits forever.
+    func stop() {
+        state.withLock { state in
+            state.stopped = true
+            state.timer?.cancel()
+            state.timer = nil
+            for (_, waiter) in state.joinWaiters {
+                waiter.resume(returning: nil)
+            }
+            for (_, waiter) in state.syncWaiters {
+                waiter.resume(returning: nil)
+            }
+            state.joinWaiters = [:]
+            state.syncWaiters = [:]
+        }
+    }
+
+    /// Runs one tick; returns how long to sleep before the next.
+    private func runTick() async -> Int64 {
+        let now = nowMs()
+        let (pending, waitMs) = state.withLock { state -> (Pending, Int64) in
+            guard state.writer != nil, !state.stopped else { return (Pending(), Self.tickIntervalMsMax) }
+            let (_, effects) = state.core.tick(nowMs: now)
+            let pending = Self.take(effects, from: &state)
+            let next = state.core.nextDeadlineMs().map { $0 - now } ?? Self.tickIntervalMsMax
+            return (pending, min(max(next, 1), Self.tickIntervalMsMax))
+        }
+        _ = await pending.finish()
+        return waitMs
+    }
+
+    /// Takes the parked requests the core answered and appends the event's records, in the core's order
+    /// because this runs under the lock. Called after any new waiter of the same event was registered,
+    /// so no completion can miss its waiter.
+    private static func take(_ effects: GroupEffects, from state: inout State) -> Pending {
+        var pending = Pending()
+        for completion in effects.completions {
+            switch completion {
+            case .join(let token, let result):
+                if let waiter = state.joinWaiters.removeValue(forKey: token) { pending.deliveries.append(.join(waiter, result)) }
+            case .sync(let token, let result):
+                if let waiter = state.syncWaiters.removeValue(forKey: token) { pending.deliveries.append(.sync(waiter, result)) }
+            }
+        }
+        if !effects.records.isEmpty {
+            guard let writer = state.writer else { preconditionFailure("records before the coordinator loaded") }
+            pending.write = writer.append(effects.records)
+        }
+        return pending
+    }
+
+    // MARK: Events
+
+    /// nil: the coordinator stopped (COORDINATOR_NOT_AVAILABLE).
+    func join(_ request: JoinRequest) async -> JoinResult? {
+        let now = nowMs()
+        return await withCheckedContinuation { continuation in
+            let pending = state.withLock { state -> Pending? in
+                guard !state.stopped, state.writer != nil else { return nil }
+                let (outcome, effects) = state.core.join(request, nowMs: now)
+                var own: Delivery?
+                switch outcome {
+                case .done(let result): own = .join(continuation, result)
+                case .pending(let token): state.joinWaiters[token] = continuation
+                }
+                var pending = Self.take(effects, from: &state)
+                if let own { pending.deliveries.append(own) }
+                return pending
+            }
+            guard let pending else { return continuation.resume(returning: nil) }
+            Task { _ = await pending.finish() }
+        }
+    }
+
+    /// nil: the coordinator stopped (COORDINATOR_NOT_AVAILABLE).
+    func sync(_ request: SyncRequest) async -> SyncResult? {
+        let now = nowMs()
+        return await withCheckedContinuation { continuation in
+            let pending = state.withLock { state -> Pending? in
+                guard !state.stopped, state.writer != nil else { return nil }
+                let (outcome, effects) = state.core.sync(request, nowMs: now)
+                var own: Delivery?
+                switch outcome {
+                case .done(let result): own = .sync(continuation, result)
+                case .pending(let token): state.syncWaiters[token] = continuation
+                }
+                var pending = Self.take(effects, from: &state)
+                if let own { pending.deliveries.append(own) }
+                return pending
+            }
+            guard let pending else { return continuation.resume(returning: nil) }
+            Task { _ = await pending.finish() }
+        }
+    }
+
+    func heartbeat(groupID: String, generationID: Int32, memberID: String, groupInstanceID: String?) -> GroupError {
+        let now = nowMs()
+        return state.withLock {
+            $0.core.heartbeat(groupID: groupID, generationID: generationID, memberID: memberID, groupInstanceID: groupInstanceID, nowMs: now)
+        }
+    }
+
+    func leave(groupID: String, members: [LeavingMember]) async -> LeaveResult {
+        let now = nowMs()
+        var (result, pending) = state.withLock { state in
+            let (result, effects) = state.core.leave(groupID: groupID, members: members, nowMs: now)
+            return (result, Self.take(effects, from: &state))
+        }
+        if !(await pending.finish()) { result.error = .coordinatorNotAvailable }
+        return result
+    }
+
+    func commitOffsets(
+        groupID: String, generationID: Int32, memberID: String, groupInstanceID: String?, offsets: [OffsetCommitEntry],
+        retentionMs: Int64?
+    ) async -> [(TopicPartition, GroupError)] {
+        let now = nowMs()
+        let (answers, pending) = state.withLock { state in
+            let (answers, effects) = state.core.commitOffsets(
+                groupID: groupID, generationID: generationID, memberID: memberID, groupInstanceID: groupInstanceID,
+                offsets: offsets, retentionMs: retentionMs, nowMs: now)
+            return (answers, Self.take(effects, from: &state))
+        }
+        guard await pending.finish() else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
+        return answers
+    }
+
+    func fetchOffsets(groupID: String, partitions: [TopicPartition]?) -> OffsetFetchResult {
+        state.withLock { $0.core.fetchOffsets(groupID: groupID, partitions: partitions) }
+    }
+
+    func describe(groupIDs: [String]) -> [GroupDescription] {
+        state.withLock { $0.core.describe(groupIDs: groupIDs) }
+    }
+
+    func list(states: Set<GroupState>?) -> [GroupListing] {
+        state.withLock { $0.core.list(states: states) }
+    }
+
+    func delete(groupIDs: [String]) async -> [(String, GroupError)] {
+        let now = nowMs()
+        let (answers, pending) = state.withLock { state in
+            let (answers, effects) = state.core.delete(groupIDs: groupIDs, nowMs: now)
+            return (answers, Self.take(effects, from: &state))
+        }
+        guard await pending.finish() else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
+        return answers
+    }
+}
+
+/// Where the coordinator's records go. `append` runs under the coordinator's lock, so the log holds them
+/// in the core's order; the wait it returns ends with true once they are committed (high watermark).
+struct GroupRecordWriter: Sendable {
+    let append: @Sendable ([GroupRecord]) -> (@Sendable () async -> Bool)
+}

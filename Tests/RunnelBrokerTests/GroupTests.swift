@@ -1,0 +1,204 @@
+import RunnelBroker
+import RunnelStorage
+import RunnelWire
+import XCTest
+
+/// The group APIs end to end through the broker's dispatch.
+final class GroupTests: XCTestCase {
+    static func groupHarness() async throws -> BrokerHarness {
+        try await BrokerHarness { $0.groupInitialRebalanceDelayMs = 20 }
+    }
+
+    static func joinRequest(group: String, memberID: String = "") -> JoinGroupRequest {
+        var request = JoinGroupRequest()
+        request.groupId = group
+        request.memberId = memberID
+        request.sessionTimeoutMs = 10_000
+        request.rebalanceTimeoutMs = 10_000
+        request.protocolType = "consumer"
+        var proto = JoinGroupRequest.JoinGroupRequestProtocol()
+        proto.name = "range"
+        proto.metadata = [1, 2, 3]
+        request.protocols = [proto]
+        return request
+    }
+
+    /// A request that must be answered.
+    func call<Request: KafkaRequestMessage>(_ harness: BrokerHarness, _ request: Request, version: Int16) async throws -> Request.Response {
+        let response = try await harness.call(request, version: version)
+        return try XCTUnwrap(response)
+    }
+
+    /// Two-step join (v4+), then sync as the leader: returns (member id, generation).
+    func joinAndSync(_ harness: BrokerHarness, group: String, assignment: [UInt8]) async throws -> (String, Int32) {
+        let first = try await call(harness, Self.joinRequest(group: group), version: 5)
+        XCTAssertEqual(first.errorCode, ErrorCode.memberIdRequired.rawValue)
+        XCTAssertFalse(first.memberId.isEmpty)
+        let joined = try await call(harness, Self.joinRequest(group: group, memberID: first.memberId), version: 5)
+        XCTAssertEqual(joined.errorCode, 0)
+        XCTAssertEqual(joined.leader, first.memberId)
+        XCTAssertEqual(joined.protocolName, "range")
+        XCTAssertEqual(joined.members.map(\.metadata), [[1, 2, 3]])
+
+        var sync = SyncGroupRequest()
+        sync.groupId = group
+        sync.generationId = joined.generationId
+        sync.memberId = joined.memberId
+        var entry = SyncGroupRequest.SyncGroupRequestAssignment()
+        entry.memberId = joined.memberId
+        entry.assignment = assignment
+        sync.assignments = [entry]
+        let synced = try await call(harness, sync, version: 3)
+        XCTAssertEqual(synced.errorCode, 0)
+        XCTAssertEqual(synced.assignment, assignment)
+        return (joined.memberId, joined.generationId)
+    }
+
+    static func commitRequest(group: String, generation: Int32, memberID: String, topic: String, offsets: [Int32: Int64])
+        -> OffsetCommitRequest
+    {
+        var request = OffsetCommitRequest()
+        request.groupId = group
+        request.generationIdOrMemberEpoch = generation
+        request.memberId = memberID
+        var topicEntry = OffsetCommitRequest.OffsetCommitRequestTopic()
+        topicEntry.name = topic
+        topicEntry.partitions = offsets.keys.sorted().map { index in
+            var partition = OffsetCommitRequest.OffsetCommitRequestPartition()
+            partition.partitionIndex = index
+            partition.committedOffset = offsets[index]!
+            partition.committedMetadata = "m\(index)"
+            return partition
+        }
+        request.topics = [topicEntry]
+        return request
+    }
+
+    func testJoinSyncHeartbeatCommitAndFetchRoundTrip() async throws {
+        let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let (memberID, generation) = try await joinAndSync(harness, group: "g", assignment: [9, 9])
+
+        var heartbeat = HeartbeatRequest()
+        heartbeat.groupId = "g"
+        heartbeat.generationId = generation
+        heartbeat.memberId = memberID
+        let beat = try await harness.call(heartbeat, version: 4)
+        XCTAssertEqual(beat?.errorCode, 0)
+        heartbeat.generationId = generation + 1
+        let stale = try await harness.call(heartbeat, version: 4)
+        XCTAssertEqual(stale?.errorCode, ErrorCode.illegalGeneration.rawValue)
+
+        let commit = try await call(harness, Self.commitRequest(group: "g", generation: generation, memberID: memberID, topic: "t", offsets: [0: 5, 1: 7]), version: 8)
+        XCTAssertEqual(commit.topics.flatMap(\.partitions).map(\.errorCode), [0, 0])
+
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "g"
+        var wanted = OffsetFetchRequest.OffsetFetchRequestTopic()
+        wanted.name = "t"
+        wanted.partitionIndexes = [0, 1, 2]
+        fetch.topics = [wanted]
+        let fetched = try await call(harness, fetch, version: 7)
+        XCTAssertEqual(fetched.errorCode, 0)
+        let partitions = try XCTUnwrap(fetched.topics.first).partitions
+        XCTAssertEqual(partitions.map(\.committedOffset), [5, 7, -1], "partition 2 has nothing committed")
+        XCTAssertEqual(partitions.map(\.metadata), ["m0", "m1", ""])
+
+        var describe = DescribeGroupsRequest()
+        describe.groups = ["g"]
+        let described = try await call(harness, describe, version: 5).groups.first
+        XCTAssertEqual(described?.groupState, "Stable")
+        XCTAssertEqual(described?.members.map(\.memberAssignment), [[9, 9]])
+        let listed = try await call(harness, ListGroupsRequest(), version: 4)
+        XCTAssertEqual(listed.groups.map(\.groupId), ["g"])
+    }
+
+    func testLeaveV0FoldsTheMemberErrorIntoTheTopLevel() async throws {
+        let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let (memberID, _) = try await joinAndSync(harness, group: "g", assignment: [])
+        var leave = LeaveGroupRequest()
+        leave.groupId = "g"
+        leave.memberId = "nobody"
+        let unknown = try await harness.call(leave, version: 0)
+        XCTAssertEqual(unknown?.errorCode, ErrorCode.unknownMemberId.rawValue)
+        leave.memberId = memberID
+        let left = try await harness.call(leave, version: 0)
+        XCTAssertEqual(left?.errorCode, 0)
+
+        var describe = DescribeGroupsRequest()
+        describe.groups = ["g"]
+        let described = try await call(harness, describe, version: 0).groups.first
+        XCTAssertEqual(described?.groupState, "Empty")
+    }
+
+    func testSimpleCommitThenDeleteGroupForgetsOffsets() async throws {
+        let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let commit = try await call(harness, Self.commitRequest(group: "solo", generation: -1, memberID: "", topic: "t", offsets: [0: 3]), version: 2)
+        XCTAssertEqual(commit.topics.first?.partitions.first?.errorCode, 0)
+        var delete = DeleteGroupsRequest()
+        delete.groupsNames = ["solo", "missing"]
+        let deleted = try await call(harness, delete, version: 2)
+        XCTAssertEqual(deleted.results.map(\.errorCode), [0, ErrorCode.groupIdNotFound.rawValue])
+
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "solo"
+        fetch.topics = nil
+        let fetched = try await call(harness, fetch, version: 7)
+        XCTAssertTrue(fetched.topics.isEmpty)
+    }
+
+    func testJoinV0UsesTheSessionTimeoutAsRebalanceTimeoutAndNeedsNoSecondJoin() async throws {
+        let harness = try await Self.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let joined = try await call(harness, Self.joinRequest(group: "old"), version: 0)
+        XCTAssertEqual(joined.errorCode, 0)
+        XCTAssertEqual(joined.generationId, 1)
+        XCTAssertEqual(joined.leader, joined.memberId)
+    }
+}
+
+/// Group state lives in `__consumer_offsets` and survives a restart.
+final class GroupPersistenceTests: XCTestCase {
+    func testCommittedOffsetsSurviveACrashAndRestart() async throws {
+        let fileSystem = SimulatedFileSystem()
+        let first = try await BrokerHarness(fileSystem: fileSystem) { $0.groupInitialRebalanceDelayMs = 20 }
+        let pump = first.pumpSyncs()
+        let commit = try await first.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 41, 3: 7]), version: 8)
+        XCTAssertEqual(commit?.topics.flatMap(\.partitions).map(\.errorCode), [0, 0])
+        pump.cancel()
+        _ = await pump.value
+        // Crash: lose whatever was not fsynced (the commit was answered only after it was).
+        fileSystem.crash()
+
+        let second = try await BrokerHarness(fileSystem: fileSystem) { $0.groupInitialRebalanceDelayMs = 20 }
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "g"
+        fetch.topics = nil
+        let fetched = try await second.call(fetch, version: 7)
+        let partitions = fetched?.topics.flatMap(\.partitions) ?? []
+        XCTAssertEqual(partitions.map(\.partitionIndex), [0, 3])
+        XCTAssertEqual(partitions.map(\.committedOffset), [41, 7])
+    }
+
+    func testOffsetsTopicIsHiddenFromListingsButDescribedByName() async throws {
+        let harness = try await GroupTests.groupHarness()
+        var all = MetadataRequest()
+        all.topics = nil
+        let listed = try await harness.call(all, version: 12)
+        XCTAssertEqual(listed?.topics.compactMap(\.name).contains("__consumer_offsets"), false)
+        var named = MetadataRequest()
+        var wanted = MetadataRequest.MetadataRequestTopic()
+        wanted.name = "__consumer_offsets"
+        named.topics = [wanted]
+        let described = try await harness.call(named, version: 12)
+        XCTAssertEqual(described?.topics.first?.isInternal, true)
+        XCTAssertEqual(described?.topics.first?.errorCode, 0)
+    }
+}
