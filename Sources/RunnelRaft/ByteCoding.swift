@@ -1,48 +1,53 @@
-// Big-endian primitives for the byte forms of Raft values. Readers return nil past the end instead of
-// trapping: their input comes from disks and networks.
+// Big-endian primitives for the byte forms of Raft values and the WAL's frames (package-visible, so the
+// storage target uses the same ones). Readers return nil past the end instead of trapping: their input
+// comes from disks and networks.
 
-struct ByteWriter {
-    var bytes: [UInt8] = []
+package struct ByteWriter {
+    package var bytes: [UInt8] = []
 
-    mutating func write(_ value: UInt8) { bytes.append(value) }
+    package init() {}
 
-    mutating func write(_ value: UInt32) {
+    package mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    package mutating func write(_ value: UInt32) {
         for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
     }
 
-    mutating func write(_ value: UInt64) {
+    package mutating func write(_ value: UInt64) {
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    mutating func write(_ value: Bool) { write(UInt8(value ? 1 : 0)) }
+    package mutating func write(_ value: Bool) { write(UInt8(value ? 1 : 0)) }
 
     /// A length-prefixed byte string.
-    mutating func write(blob: [UInt8]) {
+    package mutating func write(blob: [UInt8]) {
         precondition(blob.count <= Int(UInt32.max), "blob too large for its length prefix")
         write(UInt32(blob.count))
         bytes.append(contentsOf: blob)
     }
 }
 
-struct ByteReader {
-    let bytes: [UInt8]
+package struct ByteReader {
+    let bytes: ArraySlice<UInt8>
     var offset: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
-        self.offset = offset
+        self.offset = bytes.startIndex
     }
 
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset == bytes.count }
+    package init(_ bytes: [UInt8]) { self.init(bytes[...]) }
 
-    mutating func readUInt8() -> UInt8? {
+    package var remaining: Int { bytes.endIndex - offset }
+    package var isAtEnd: Bool { offset == bytes.endIndex }
+
+    package mutating func readUInt8() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readUInt32() -> UInt32? {
+    package mutating func readUInt32() -> UInt32? {
         guard remaining >= 4 else { return nil }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -52,7 +57,7 @@ struct ByteReader {
         return value
     }
 
-    mutating func readUInt64() -> UInt64? {
+    package mutating func readUInt64() -> UInt64? {
         guard remaining >= 8 else { return nil }
         var value: UInt64 = 0
         for _ in 0..<8 {
@@ -62,7 +67,7 @@ struct ByteReader {
         return value
     }
 
-    mutating func readBool() -> Bool? {
+    package mutating func readBool() -> Bool? {
         switch readUInt8() {
         case 0?: return false
         case 1?: return true
@@ -70,7 +75,7 @@ struct ByteReader {
         }
     }
 
-    mutating func readBlob() -> [UInt8]? {
+    package mutating func readBlob() -> [UInt8]? {
         guard let count = readUInt32().map(Int.init), count <= remaining else { return nil }
         defer { offset += count }
         return Array(bytes[offset..<(offset + count)])
@@ -78,7 +83,7 @@ struct ByteReader {
 
     /// A count of items each at least `itemBytesMin` long: a corrupt count cannot make us allocate more
     /// than the input could hold.
-    mutating func readCount(itemBytesMin: Int) -> Int? {
+    package mutating func readCount(itemBytesMin: Int) -> Int? {
         guard let count = readUInt32().map(Int.init), count <= remaining / max(itemBytesMin, 1) else { return nil }
         return count
     }

@@ -25,14 +25,14 @@ enum SnapshotFile {
         var out = ByteWriter()
         out.bytes.append(contentsOf: magic)
         out.bytes.append(contentsOf: snapshot.encoded())
-        out.u32(CRC32C.checksum(out.bytes))
+        out.write(CRC32C.checksum(out.bytes))
         return out.bytes
     }
 
     static func decode(_ bytes: [UInt8]) -> Snapshot? {
         guard bytes.count >= magic.count + 4, Array(bytes.prefix(magic.count)) == magic else { return nil }
         var trailer = ByteReader(bytes[(bytes.count - 4)...])
-        guard CRC32C.checksum(bytes[..<(bytes.count - 4)]) == trailer.u32() else { return nil }
+        guard CRC32C.checksum(bytes[..<(bytes.count - 4)]) == trailer.readUInt32() else { return nil }
         return Snapshot(decoding: Array(bytes[magic.count..<(bytes.count - 4)]))
     }
 }
@@ -54,19 +54,19 @@ public struct DirectoryIdentity: Hashable, Sendable {
     func encoded() -> [UInt8] {
         var out = ByteWriter()
         out.bytes.append(contentsOf: Self.magic)
-        out.u8(Self.version)
-        out.u64(nodeID.rawValue)
-        out.u64(directoryID.high)
-        out.u64(directoryID.low)
-        out.u32(CRC32C.checksum(out.bytes))
+        out.write(Self.version)
+        out.write(nodeID.rawValue)
+        out.write(directoryID.high)
+        out.write(directoryID.low)
+        out.write(CRC32C.checksum(out.bytes))
         return out.bytes
     }
 
     init?(decoding bytes: [UInt8]) {
         guard bytes.count == Self.magic.count + 1 + 24 + 4, Array(bytes.prefix(4)) == Self.magic else { return nil }
         var reader = ByteReader(bytes[4...])
-        guard reader.u8() == Self.version, let node = reader.u64(), let high = reader.u64(), let low = reader.u64(),
-            CRC32C.checksum(bytes[..<(bytes.count - 4)]) == reader.u32()
+        guard reader.readUInt8() == Self.version, let node = reader.readUInt64(), let high = reader.readUInt64(), let low = reader.readUInt64(),
+            CRC32C.checksum(bytes[..<(bytes.count - 4)]) == reader.readUInt32()
         else { return nil }
         self.init(nodeID: NodeID(node), directoryID: DirectoryID(high: high, low: low))
     }

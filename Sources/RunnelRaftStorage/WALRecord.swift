@@ -33,22 +33,22 @@ enum WALFrame {
         switch record {
         case .entry(let entry):
             precondition(entry.data.count <= entryDataBytesMax, "entry too large for one WAL record")
-            body.u8(RecordType.entry.rawValue)
+            body.write(RecordType.entry.rawValue)
             body.bytes.append(contentsOf: entry.encoded())
         case .hardState(let state):
-            body.u8(RecordType.hardState.rawValue)
+            body.write(RecordType.hardState.rawValue)
             body.bytes.append(contentsOf: state.encoded())
         case .snapshot(let index, let term):
-            body.u8(RecordType.snapshot.rawValue)
-            body.u64(index.rawValue)
-            body.u64(term.rawValue)
+            body.write(RecordType.snapshot.rawValue)
+            body.write(index.rawValue)
+            body.write(term.rawValue)
         case .truncate(let from):
-            body.u8(RecordType.truncate.rawValue)
-            body.u64(from.rawValue)
+            body.write(RecordType.truncate.rawValue)
+            body.write(from.rawValue)
         }
         var header = ByteWriter()
-        header.u32(UInt32(body.bytes.count))
-        header.u32(CRC32C.checksum(body.bytes))
+        header.write(UInt32(body.bytes.count))
+        header.write(CRC32C.checksum(body.bytes))
         out.append(contentsOf: header.bytes)
         out.append(contentsOf: body.bytes)
     }
@@ -66,8 +66,8 @@ enum WALFrame {
     static func decode(_ bytes: [UInt8], at offset: Int) -> Decoded {
         guard bytes.count - offset >= headerBytes else { return .incomplete }
         var header = ByteReader(bytes[offset..<offset + headerBytes])
-        let length = Int(header.u32()!)
-        let crc = header.u32()!
+        let length = Int(header.readUInt32()!)
+        let crc = header.readUInt32()!
         // A zero length is never written: it is what a preallocated or zero-filled tail looks like.
         guard length > 0 else { return .incomplete }
         guard length <= bodyBytesMax else { return .checksumMismatch(end: bytes.count) }
@@ -83,7 +83,7 @@ enum WALFrame {
 
     static func decodeBody(_ body: ArraySlice<UInt8>) -> WALRecord? {
         var reader = ByteReader(body)
-        guard let raw = reader.u8(), let type = RecordType(rawValue: raw) else { return nil }
+        guard let raw = reader.readUInt8(), let type = RecordType(rawValue: raw) else { return nil }
         let record: WALRecord
         switch type {
         case .entry:
@@ -93,10 +93,10 @@ enum WALFrame {
             guard let state = HardState(decoding: Array(body.dropFirst())) else { return nil }
             return .hardState(state)
         case .snapshot:
-            guard let index = reader.u64(), let term = reader.u64() else { return nil }
+            guard let index = reader.readUInt64(), let term = reader.readUInt64() else { return nil }
             record = .snapshot(index: LogIndex(index), term: Term(term))
         case .truncate:
-            guard let from = reader.u64() else { return nil }
+            guard let from = reader.readUInt64() else { return nil }
             record = .truncate(from: LogIndex(from))
         }
         return reader.isAtEnd ? record : nil
