@@ -88,29 +88,30 @@ public enum ResponseFrame {
     public static func encode(
         _ response: KafkaResponse, version: Int16, correlationId: Int32, into buffer: inout ByteBuffer
     ) throws(WireError) {
-        let start = buffer.writerIndex
-        buffer.writeInteger(Int32(0))
-        ResponseHeader(correlationId: correlationId).encode(
-            into: &buffer, version: ResponseHeader.version(apiKey: response.apiKey, apiVersion: version))
-        do {
-            try response.encode(into: &buffer, version: version)
-        } catch {
-            buffer.moveWriterIndex(to: start)
-            throw error
+        try encodeFrame(apiKey: response.apiKey, version: version, correlationId: correlationId, into: &buffer) {
+            (body: inout ByteBuffer) throws(WireError) in try response.encode(into: &body, version: version)
         }
-        try patchSize(of: &buffer, frameStart: start)
     }
 
     /// Same as above for a concrete message type.
     public static func encode<Message: KafkaResponseMessage>(
         _ response: Message, version: Int16, correlationId: Int32, into buffer: inout ByteBuffer
     ) throws(WireError) {
+        try encodeFrame(apiKey: Message.apiKey, version: version, correlationId: correlationId, into: &buffer) {
+            (body: inout ByteBuffer) throws(WireError) in try response.encode(into: &body, version: version)
+        }
+    }
+
+    private static func encodeFrame(
+        apiKey: ApiKey, version: Int16, correlationId: Int32, into buffer: inout ByteBuffer,
+        body: (inout ByteBuffer) throws(WireError) -> Void
+    ) throws(WireError) {
         let start = buffer.writerIndex
         buffer.writeInteger(Int32(0))
         ResponseHeader(correlationId: correlationId).encode(
-            into: &buffer, version: ResponseHeader.version(apiKey: Message.apiKey, apiVersion: version))
+            into: &buffer, version: ResponseHeader.version(apiKey: apiKey, apiVersion: version))
         do {
-            try response.encode(into: &buffer, version: version)
+            try body(&buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
