@@ -14,6 +14,8 @@ enum CheckpointFile {
     /// removed by the next open before anything is written: while it matches, the last segment need not
     /// be scanned.
     static let cleanShutdown = "clean-shutdown"
+    /// The first offset the cleaner has not compacted yet (Kafka's cleaner-offset-checkpoint, per log here).
+    static let cleanerOffset = "cleaner-offset-checkpoint"
 
     private static let magic: UInt32 = 0x524E_434B
     private static let version: UInt16 = 1

@@ -34,6 +34,7 @@ extension LogState {
             try writeOffsetCheckpoint(CheckpointFile.logStartOffset, logStartOffset)  // else a restart restores the old start
         }
         if epochs.truncateFromEnd(endOffset: logEndOffset) { try writeEpochCheckpoint() }
+        try lowerCleanerCheckpoint(to: logEndOffset)
         try loadProducers()
         return logEndOffset
     }
@@ -56,6 +57,7 @@ extension LogState {
         try writeOffsetCheckpoint(CheckpointFile.logStartOffset, offset)
         try writeEpochCheckpoint()
         try writeRecoveryPointIfChanged()
+        try lowerCleanerCheckpoint(to: offset)
     }
 
     /// Advances the log start offset (DeleteRecords); durable before returning. Returns the new start.
@@ -75,7 +77,8 @@ extension LogState {
     /// given. Never the active segment, never data at or above the high watermark.
     mutating func deleteOldSegments(nowMs: Int64?) throws -> RetentionOutcome {
         var config = self.config
-        if nowMs == nil {
+        // A compact-only log loses nothing to time or size; only the log start offset deletes.
+        if nowMs == nil || !config.cleanupPolicy.contains(.delete) {
             config.retentionMs = nil
             config.retentionBytes = nil
         }

@@ -13,6 +13,8 @@ extension LogState {
             try fileSystem.createDirectory(directory)
             try fileSystem.syncDirectory(Path.parent(of: directory))
         }
+        // An interrupted cleaner swap is finished (or undone) before the segments are listed.
+        let swapped = try SegmentSwap.recover(directory: directory, fileSystem: fileSystem)
         let names = try fileSystem.contentsOfDirectory(directory)
         let bases = names.compactMap { SegmentFileNames.baseOffset(fromName: $0, suffix: SegmentFileNames.logSuffix) }.sorted()
         let baseSet = Set(bases)
@@ -51,6 +53,7 @@ extension LogState {
                 trusted = try file.size() == cleanShutdownSize
                 file.close()
             }
+            if swapped.contains(base) { trusted = false }  // its indexes may belong to the old segment
             let (segment, truncated) = try LogSegment.open(
                 in: directory, baseOffset: base, fileSystem: fileSystem,
                 indexIntervalBytes: config.indexIntervalBytes, trusted: trusted, nowMs: nowMs)

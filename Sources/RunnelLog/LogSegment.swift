@@ -44,7 +44,7 @@ struct LogSegment {
     var files: [any StorageFile] { [log, offsetIndex.file, timeIndex.file] }
     var isEmpty: Bool { sizeBytes == 0 }
 
-    private init(baseOffset: Int64, log: any StorageFile, offsetIndex: IndexFile<OffsetIndexEntry>,
+    init(baseOffset: Int64, log: any StorageFile, offsetIndex: IndexFile<OffsetIndexEntry>,
                  timeIndex: IndexFile<TimeIndexEntry>, indexIntervalBytes: Int, createdMs: Int64) {
         self.baseOffset = baseOffset
         self.createdMs = createdMs

@@ -238,6 +238,20 @@ public final class PartitionLog: Sendable {
         try locked { s throws(LogError) in try s.guarded { s in try s.deleteOldSegments(nowMs: nowMs) } }
     }
 
+    /// One log-compaction pass when the config's cleanup policy includes compact: keeps the latest record
+    /// per key in the inactive segments below the high watermark, never moving an offset; removes
+    /// tombstones older than delete.retention.ms. Bounded by `limits`; the caller runs passes
+    /// periodically. Crash-safe (see SegmentSwap). Runs under the partition lock, so reads wait for it.
+    @discardableResult
+    public func clean(nowMs: Int64, limits: CleanerLimits = CleanerLimits()) throws(LogError) -> CleanerOutcome {
+        try locked { s throws(LogError) in try s.guarded { s in try s.clean(nowMs: nowMs, limits: limits) } }
+    }
+
+    /// The first offset the cleaner has not compacted (nil before the first pass).
+    public var cleanerCheckpoint: Int64? {
+        state.withLock { try? $0.readCleanerCheckpoint() } ?? nil
+    }
+
     /// Writes the checkpoints and closes the files (once no requested sync still names them). Waits
     /// still pending fail with `closed`.
     public func close() {
