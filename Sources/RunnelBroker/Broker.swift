@@ -183,14 +183,40 @@ public final class Broker: Sendable {
     /// Writes checkpoints and applies retention until cancelled.
     public func runMaintenance() async {
         var lastRetentionMs = nowMs()
+        var lastCheckpointMs = nowMs()
+        var lastCleaningMs = nowMs()
+        let tickMs = max(min(settings.checkpointIntervalMs, settings.logCleanerBackoffMs), 1)
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(settings.checkpointIntervalMs))
-            for partition in partitions.all where !partition.isDeleted {
-                do { try partition.log.writeCheckpoints() } catch { logger.critical("checkpoint of \(partition.topicPartition) failed: \(error)") }
+            try? await Task.sleep(for: .milliseconds(tickMs))
+            if nowMs() - lastCheckpointMs >= settings.checkpointIntervalMs {
+                lastCheckpointMs = nowMs()
+                for partition in partitions.all where !partition.isDeleted {
+                    do { try partition.log.writeCheckpoints() } catch { logger.critical("checkpoint of \(partition.topicPartition) failed: \(error)") }
+                }
             }
             if nowMs() - lastRetentionMs >= settings.retentionCheckIntervalMs {
                 lastRetentionMs = nowMs()
                 applyRetention()
+            }
+            if nowMs() - lastCleaningMs >= settings.logCleanerBackoffMs {
+                cleanCompactedLogs()
+                lastCleaningMs = nowMs()
+            }
+        }
+    }
+
+    /// One cleaning pass over every partition whose cleanup policy includes compact (the offsets topic
+    /// too). Each pass is bounded by `settings.cleanerLimits`; what is left waits for the next tick.
+    func cleanCompactedLogs() {
+        for partition in partitions.all where !partition.isDeleted && partition.settings.cleanupPolicyCompact {
+            do {
+                let outcome = try partition.log.clean(nowMs: nowMs(), limits: settings.cleanerLimits)
+                guard outcome.ran else { continue }
+                metrics.recordCleaning(bytesRead: outcome.dirtyBytesRead + outcome.bytesBefore,
+                                       bytesRemoved: outcome.bytesBefore - outcome.bytesAfter)
+                logger.debug("cleaned \(partition.topicPartition) up to offset \(outcome.cleanedUpTo): \(outcome.segmentsRewritten) segments, \(outcome.bytesBefore) → \(outcome.bytesAfter) bytes, \(outcome.recordsRemoved) records removed")
+            } catch {
+                logger.error("cleaning of \(partition.topicPartition) failed: \(error)")
             }
         }
     }

@@ -20,10 +20,23 @@ public final class BrokerMetrics: Sendable {
     private let topics = Mutex<[String: Topic]>([:])
     private let partitions = Mutex<[TopicPartition: PartitionGauges]>([:])
     let produceErrors: Counter
+    let cleanerPasses: Counter
+    let cleanerBytesRead: Counter
+    let cleanerBytesRemoved: Counter
 
     public init(factory: MetricsFactory) {
         self.factory = factory
         produceErrors = Counter(label: "runnel_produce_errors_total", factory: factory)
+        cleanerPasses = Counter(label: "runnel_log_cleaner_passes_total", factory: factory)
+        cleanerBytesRead = Counter(label: "runnel_log_cleaner_bytes_read_total", factory: factory)
+        cleanerBytesRemoved = Counter(label: "runnel_log_cleaner_bytes_removed_total", factory: factory)
+    }
+
+    /// One cleaning pass that ran: the bytes it read and the bytes it freed.
+    func recordCleaning(bytesRead: Int64, bytesRemoved: Int64) {
+        cleanerPasses.increment()
+        cleanerBytesRead.increment(by: Int(max(bytesRead, 0)))
+        cleanerBytesRemoved.increment(by: Int(max(bytesRemoved, 0)))
     }
 
     private func topic(_ name: String) -> Topic {

@@ -1,3 +1,4 @@
+import RunnelLog
 import RunnelMetadata
 
 /// What the broker needs to know about itself; the CLI builds it from flags and `RUNNEL_*` variables.
@@ -18,6 +19,11 @@ public struct BrokerSettings: Sendable {
     public var topicDefaults: [String: String] = [:]
     /// How often retention runs (Kafka's `log.retention.check.interval.ms`, default 5 min).
     public var retentionCheckIntervalMs: Int64 = 300_000
+    /// How long the log cleaner waits between passes over the compacted partitions
+    /// (Kafka's `log.cleaner.backoff.ms`).
+    public var logCleanerBackoffMs: Int64 = 15_000
+    /// Per-pass bounds of the log cleaner (dirty bytes read, offset map size).
+    public var cleanerLimits = CleanerLimits()
     /// How often high-watermark and recovery checkpoints are written.
     public var checkpointIntervalMs: Int64 = 5_000
     /// The most bytes one fetch response may carry, whatever the client asks (`fetch.max.bytes`).

@@ -41,7 +41,10 @@ final class PartitionRegistry: Sendable {
             segmentMs: max(settings.segmentMs, 1),
             retentionMs: settings.cleanupPolicyDelete && settings.retentionMs >= 0 ? settings.retentionMs : nil,
             retentionBytes: settings.cleanupPolicyDelete && settings.retentionBytes >= 0 ? settings.retentionBytes : nil,
-            indexIntervalBytes: max(settings.indexIntervalBytes, 1))
+            indexIntervalBytes: max(settings.indexIntervalBytes, 1),
+            cleanupPolicy: (settings.cleanupPolicyDelete ? CleanupPolicy.delete : []).union(settings.cleanupPolicyCompact ? .compact : []),
+            deleteRetentionMs: max(settings.deleteRetentionMs, 0), minCompactionLagMs: max(settings.minCompactionLagMs, 0),
+            minCleanableDirtyRatio: min(max(settings.minCleanableDirtyRatio, 0), 1))
     }
 
     /// Opens, updates and deletes partition logs to match `image`. Serialised; an image older than one

@@ -103,6 +103,10 @@ extension Broker {
         if headers.contains(where: \.isTransactional) {
             throw BrokerError(.transactionalIdAuthorizationFailed, "transactional batches are not supported")
         }
+        if snapshot.settings.cleanupPolicyCompact,
+            CompactedTopicRecords.containsRecordWithoutKey(records, maxUncompressedBytes: max(snapshot.settings.maxMessageBytes, 1 << 20) * 64) {
+            throw BrokerError(.invalidRecord, "Compacted topic cannot accept message without key in topic partition \(tp).")
+        }
         if acks == -1 && snapshot.isr.count < snapshot.settings.minInsyncReplicas {
             throw BrokerError(.notEnoughReplicas, "The ISR of \(tp) has \(snapshot.isr.count) members, fewer than min.insync.replicas=\(snapshot.settings.minInsyncReplicas)")
         }

@@ -86,6 +86,8 @@ public struct TopicSettings: Hashable, Sendable {
     public var minInsyncReplicas: Int = 1
     public var logAppendTime = false
     public var deleteRetentionMs: Int64 = 86_400_000
+    public var minCompactionLagMs: Int64 = 0
+    public var minCleanableDirtyRatio: Double = 0.5
     public var uncleanLeaderElection = false
 
     public init() {}
@@ -119,6 +121,8 @@ public struct TopicSettings: Hashable, Sendable {
         minInsyncReplicas = Int(values["min.insync.replicas"]!) ?? minInsyncReplicas
         logAppendTime = values["message.timestamp.type"] == "LogAppendTime"
         deleteRetentionMs = Int64(values["delete.retention.ms"]!) ?? deleteRetentionMs
+        minCompactionLagMs = Int64(values["min.compaction.lag.ms"]!) ?? minCompactionLagMs
+        minCleanableDirtyRatio = Double(values["min.cleanable.dirty.ratio"]!) ?? minCleanableDirtyRatio
         uncleanLeaderElection = values["unclean.leader.election.enable"] == "true"
     }
 }

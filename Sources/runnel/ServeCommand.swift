@@ -44,6 +44,8 @@ struct Serve: AsyncParsableCommand {
     var maxInFlightRequestsPerConnection: String?
     @Option(help: "How long shutdown waits for in-flight requests (RUNNEL_SHUTDOWN_GRACE_MS, default 10000).")
     var shutdownGraceMs: String?
+    @Option(help: "Pause between log cleaner passes over compacted topics (RUNNEL_LOG_CLEANER_BACKOFF_MS, default 15000).")
+    var logCleanerBackoffMs: String?
 
     var settingFlags: [Setting: String] {
         let pairs: [(Setting, String?)] = [
@@ -76,13 +78,18 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail(error.message, code: 2)
         }
+        let cleanerBackoffMs: Int64
+        switch CleanerOptions.backoffMs(flag: logCleanerBackoffMs, environment: ProcessInfo.processInfo.environment) {
+        case .success(let value): cleanerBackoffMs = value
+        case .failure(let error): throw fail(error.message, code: 2)
+        }
         Logs.bootstrap(level: level)
         let logger = Logger(label: "runnel")
 
         let metrics = PrometheusMetricsFactory()
         let handler: any ServedRequestHandler
         do {
-            handler = try await makeRequestHandler(config: config, metrics: metrics, logger: logger)
+            handler = try await makeRequestHandler(config: config, metrics: metrics, logger: logger, logCleanerBackoffMs: cleanerBackoffMs)
         } catch {
             logger.critical("cannot start the broker: \(error)")
             throw ExitCode(1)
