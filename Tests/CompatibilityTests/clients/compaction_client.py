@@ -1,0 +1,83 @@
+"""confluent-kafka client for the compaction tests.
+Usage:
+  compaction_client.py create HOST:PORT TOPIC SEGMENT_BYTES
+      creates a one-partition topic with cleanup.policy=compact through the admin client
+  compaction_client.py produce HOST:PORT TOPIC ROUNDS KEYS ROUND_OFFSET
+      ROUNDS × KEYS acks=all updates (values r<round>-k<key>), then tombstones for keys 0 and 1;
+      prints `ACK <offset> <key> <value or -null->` per acknowledged record
+  compaction_client.py consume HOST:PORT TOPIC
+      reads the partition from the start to its end; prints `REC <offset> <key> <value or -null->`
+  compaction_client.py keyless HOST:PORT TOPIC
+      produces one record without a key; prints `ERROR <name>` or `ACK`"""
+import sys
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+command, bootstrap, topic = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def text(value):
+    return "-null-" if value is None else value.decode()
+
+
+if command == "create":
+    segment_bytes = sys.argv[4]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    configs = {"cleanup.policy": "compact", "segment.bytes": segment_bytes, "segment.ms": "300",
+               "min.cleanable.dirty.ratio": "0.01"}
+    futures = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1, config=configs)])
+    futures[topic].result(30)
+    print("CREATED", flush=True)
+
+elif command == "produce":
+    rounds, keys, first_round = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    # Small batches: each must fit the topic's small segments.
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 1, "batch.size": 600,
+                         "message.timeout.ms": 20000, "enable.idempotence": True})
+    failures = []
+
+    def report(err, msg):
+        if err is None:
+            print(f"ACK {msg.offset()} {msg.key().decode()} {text(msg.value())}", flush=True)
+        else:
+            failures.append(err)
+
+    updates = [(f"k{k}", f"r{r}-k{k}") for r in range(first_round, first_round + rounds) for k in range(keys)]
+    updates += [("k0", None), ("k1", None)]
+    for key, value in updates:
+        producer.produce(topic, key=key.encode(), value=None if value is None else value.encode(), partition=0,
+                         on_delivery=report)
+        producer.poll(0)
+    producer.flush(30)
+    if failures:
+        print(f"FAILED {failures[0]}", flush=True)
+        sys.exit(1)
+
+elif command == "consume":
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"compaction-{uuid.uuid4()}",
+                         "enable.partition.eof": True, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    while True:
+        msg = consumer.poll(10)
+        if msg is None:
+            print("TIMEOUT", flush=True)
+            sys.exit(1)
+        if msg.error():
+            if msg.error().code() == KafkaError._PARTITION_EOF:
+                break
+            print(f"ERROR {msg.error()}", flush=True)
+            sys.exit(1)
+        print(f"REC {msg.offset()} {msg.key().decode()} {text(msg.value())}", flush=True)
+    consumer.close()
+
+elif command == "keyless":
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "message.timeout.ms": 10000, "retries": 0})
+    result = []
+    producer.produce(topic, value=b"no key", partition=0, on_delivery=lambda err, msg: result.append(err))
+    producer.flush(15)
+    if result and result[0] is not None:
+        print(f"ERROR {result[0].name()}", flush=True)
+    else:
+        print("ACK", flush=True)
