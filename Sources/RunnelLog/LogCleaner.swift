@@ -41,11 +41,36 @@ public struct CleanerOutcome: Sendable, Equatable {
     public init() {}
 }
 
+/// What a pass takes from the log under the lock; the reading and writing then happen outside it.
+/// Segments below the active one never change in place (appends go to the active segment), so their
+/// copies can be read without the lock; retention, truncation or closing may still remove them, which
+/// `commitCleaned` detects before swapping anything.
+struct CleanerSnapshot {
+    let directory: String
+    let fileSystem: any FileSystem
+    let config: LogConfig
+    /// Every segment at the time, the active one last.
+    let segments: [LogSegment]
+    let inactive: [SegmentSummary]
+    let range: CleanableRange
+    let producers: ProducerStateTable
+    let generation: UInt64
+}
+
+/// A group's cleaned copy, written and synced under its `.cleaned` names, ready to swap in.
+struct CleanedGroup {
+    let baseOffset: Int64
+    let endOffset: Int64
+    /// The log files of the old segments, to check they are still the log's when swapping.
+    let oldLogs: [any StorageFile]
+    let oldBytes: Int64
+    let cleanedBytes: Int64
+    let removedRecords: Int
+}
+
 extension LogState {
-    /// One compaction pass (see PartitionLog.clean). Runs under the partition lock: reads and appends
-    /// wait for it, which the per-pass byte budget keeps short.
-    mutating func clean(nowMs: Int64, limits: CleanerLimits) throws -> CleanerOutcome {
-        var outcome = CleanerOutcome()
+    /// Under the lock: what a pass would clean, or nil when nothing is due.
+    func cleanerSnapshot(nowMs: Int64) throws -> CleanerSnapshot? {
         let inactive = zip(segments, segments.dropFirst()).map { segment, next in
             SegmentSummary(baseOffset: segment.baseOffset, nextSegmentBaseOffset: next.baseOffset,
                            sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp)
@@ -53,43 +78,80 @@ extension LogState {
         guard let range = CleaningPlan.cleanableRange(
             inactive: inactive, activeBaseOffset: active.baseOffset, checkpoint: try readCleanerCheckpoint(),
             logStartOffset: logStartOffset, highWatermark: highWatermark, config: config, nowMs: nowMs)
-        else { return outcome }
-        outcome.ran = true
-        outcome.firstDirtyOffset = range.firstDirtyOffset
-
-        let (map, mapEnd, dirtyRead) = try buildOffsetMap(range: range, inactive: inactive, limits: limits)
-        outcome.dirtyBytesRead = dirtyRead
-        outcome.cleanedUpTo = mapEnd
-        let rules = CompactionRules(firstDirtyOffset: range.firstDirtyOffset, mapEndOffset: mapEnd, nowMs: nowMs,
-                                    deleteRetentionMs: config.deleteRetentionMs)
-        var removedSegments = 0
-        for group in CleaningPlan.groups(inactive, mapEndOffset: mapEnd, segmentBytesMax: config.segmentBytesMax) {
-            let start = group.lowerBound - removedSegments
-            try cleanGroup(start..<(start + group.count), map: map, rules: rules, limits: limits, nowMs: nowMs, outcome: &outcome)
-            removedSegments += group.count - 1
-        }
-        try writeOffsetCheckpoint(CheckpointFile.cleanerOffset, mapEnd)
-        return outcome
+        else { return nil }
+        return CleanerSnapshot(directory: directory, fileSystem: fileSystem, config: config, segments: segments,
+                               inactive: inactive, range: range, producers: producers, generation: generation)
     }
 
+    /// Under the lock: swaps a cleaned group in (SegmentSwap's steps 2–4) if its old segments are still
+    /// the log's; otherwise removes the cleaned files and returns false.
+    mutating func commitCleaned(_ group: CleanedGroup, snapshotGeneration: UInt64, nowMs: Int64) throws -> Bool {
+        let cleanedPaths = SegmentSwap.cleanedPaths(directory, baseOffset: group.baseOffset)
+        guard generation == snapshotGeneration,
+            let start = segments.firstIndex(where: { $0.baseOffset == group.baseOffset }),
+            start + group.oldLogs.count < segments.count,
+            segments[start + group.oldLogs.count].baseOffset == group.endOffset,
+            zip(segments[start...], group.oldLogs).allSatisfy({ $0.log === $1 })
+        else {
+            for path in cleanedPaths where fileSystem.fileExists(path) { try fileSystem.removeFile(path) }
+            return false
+        }
+        let indices = start..<(start + group.oldLogs.count)
+        let swapPath = SegmentSwap.swapPath(directory, baseOffset: group.baseOffset, endOffset: group.endOffset)
+        try fileSystem.rename(from: cleanedPaths[0], to: swapPath)
+        try fileSystem.syncDirectory(directory)
+        try SegmentSwap.removeSegmentFiles(in: directory, baseOffset: group.baseOffset, endOffset: group.endOffset, fileSystem: fileSystem)
+        try fileSystem.syncDirectory(directory)
+        try fileSystem.rename(from: cleanedPaths[1], to: SegmentFileNames.indexPath(directory, group.baseOffset))
+        try fileSystem.rename(from: cleanedPaths[2], to: SegmentFileNames.timeIndexPath(directory, group.baseOffset))
+        try fileSystem.rename(from: swapPath, to: SegmentFileNames.logPath(directory, group.baseOffset))
+        try fileSystem.syncDirectory(directory)
+
+        let (reopened, _) = try LogSegment.open(in: directory, baseOffset: group.baseOffset, fileSystem: fileSystem,
+                                                indexIntervalBytes: config.indexIntervalBytes, trusted: true, nowMs: nowMs)
+        for segment in segments[indices] { retiredFiles += segment.files }
+        segments.replaceSubrange(indices, with: [reopened])
+        closeRetiredFilesIfIdle()
+        return true
+    }
+
+    /// Under the lock, after every group of a pass: offsets below `cleanedUpTo` are compacted — unless
+    /// the log was truncated meanwhile, when the pass proves nothing.
+    mutating func finishCleaning(cleanedUpTo: Int64, snapshotGeneration: UInt64) throws {
+        guard generation == snapshotGeneration else { return }
+        try writeOffsetCheckpoint(CheckpointFile.cleanerOffset, cleanedUpTo)
+    }
+
+    func readCleanerCheckpoint() throws -> Int64? {
+        try CheckpointFile.read(path(CheckpointFile.cleanerOffset), fileSystem: fileSystem).flatMap(CheckpointFile.decodeOffset)
+    }
+
+    /// After truncation the offsets above the new end will be written again, uncompacted: the cleaner
+    /// must not take them for clean (it would drop tombstones whose older records still exist).
+    mutating func lowerCleanerCheckpoint(to offset: Int64) throws {
+        if let checkpoint = try readCleanerCheckpoint(), checkpoint > offset {
+            try writeOffsetCheckpoint(CheckpointFile.cleanerOffset, offset)
+        }
+    }
+}
+
+/// The reading and writing of a pass, outside the partition lock, on a `CleanerSnapshot`.
+enum CleanerIO {
     /// Reads the dirty batches from `firstDirtyOffset` into a bounded map. Stops at a batch boundary
     /// when the map or the byte budget would overflow (never before the first batch, so each pass makes
-    /// progress). Returns the map and the offset it covers up to.
-    private func buildOffsetMap(range: CleanableRange, inactive: [SegmentSummary], limits: CleanerLimits) throws
-        -> (OffsetMap, Int64, Int64)
-    {
+    /// progress). Returns the map, the offset it covers up to and the bytes read.
+    static func buildOffsetMap(_ snapshot: CleanerSnapshot, limits: CleanerLimits) throws -> (OffsetMap, Int64, Int64) {
+        let range = snapshot.range
         var map = OffsetMap(entriesMax: limits.offsetMapEntriesMax, bytesMax: limits.offsetMapBytesMax)
         var mapEnd = range.firstDirtyOffset
         var bytesRead: Int64 = 0
         var anyBatch = false
-        scan: for (index, summary) in inactive.enumerated() where summary.baseOffset < range.firstUncleanableOffset {
+        scan: for (index, summary) in snapshot.inactive.enumerated() where summary.baseOffset < range.firstUncleanableOffset {
             guard summary.nextSegmentBaseOffset > range.firstDirtyOffset else { continue }
-            let segment = segments[index]
+            let segment = snapshot.segments[index]
             var position: Int64 = 0
             while position < segment.sizeBytes {
-                guard let header = try segment.header(at: position) else {
-                    throw StorageError.io(operation: "read batch header", path: segment.log.path, errno: 0)
-                }
+                let header = try header(of: segment, at: position)
                 defer { position += Int64(header.totalSize) }
                 if header.lastOffset < range.firstDirtyOffset { continue }
                 if anyBatch && (bytesRead + Int64(header.totalSize) > Int64(limits.dirtyBytesPerPassMax)
@@ -109,30 +171,20 @@ extension LogState {
         return (map, mapEnd, bytesRead)
     }
 
-    /// The batch at `position` taken apart; nil when it cannot be (it is then kept whole and adds no key).
-    private func scan(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader, limits: CleanerLimits) throws -> ScannedBatch? {
-        let bytes = try segment.log.read(at: position, count: header.totalSize)
-        guard bytes.count == header.totalSize else { throw StorageError.io(operation: "short read", path: segment.log.path, errno: 0) }
-        return try? ScannedBatch(stored: bytes, header: header, maxUncompressedBytes: limits.uncompressedBatchBytesMax)
-    }
-
-    /// Rewrites `segments[indices]` (a run below the active segment) as one segment holding what `rules`
-    /// keep, and swaps it in crash-safely (SegmentSwap). A single segment that loses nothing is left alone.
-    private mutating func cleanGroup(_ indices: Range<Int>, map: OffsetMap, rules: CompactionRules, limits: CleanerLimits,
-                                     nowMs: Int64, outcome: inout CleanerOutcome) throws {
-        precondition(indices.upperBound < segments.count, "the active segment is never cleaned")
-        let old = Array(segments[indices])
+    /// Writes `snapshot.segments[indices]` as one cleaned segment under the `.cleaned` names and syncs
+    /// it (SegmentSwap's step 1). nil when a single segment would lose nothing (no rewrite then).
+    static func writeCleaned(_ snapshot: CleanerSnapshot, _ indices: Range<Int>, map: OffsetMap, rules: CompactionRules,
+                             limits: CleanerLimits, nowMs: Int64) throws -> CleanedGroup? {
+        precondition(indices.upperBound < snapshot.segments.count, "the active segment is never cleaned")
+        let old = Array(snapshot.segments[indices])
         let baseOffset = old[0].baseOffset
-        let endOffset = segments[indices.upperBound].baseOffset
-        let logPath = SegmentFileNames.logPath(directory, baseOffset)
-        let indexPath = SegmentFileNames.indexPath(directory, baseOffset)
-        let timeIndexPath = SegmentFileNames.timeIndexPath(directory, baseOffset)
-        let cleanedPaths = [logPath, indexPath, timeIndexPath].map(SegmentSwap.cleanedPath)
+        let fileSystem = snapshot.fileSystem
+        let cleanedPaths = SegmentSwap.cleanedPaths(snapshot.directory, baseOffset: baseOffset)
         let files = try cleanedPaths.map { try fileSystem.openFile($0, options: [.create, .truncate]) }
         var cleaned = LogSegment(baseOffset: baseOffset, log: files[0],
                                  offsetIndex: try IndexFile(file: files[1], baseOffset: baseOffset),
                                  timeIndex: try IndexFile(file: files[2], baseOffset: baseOffset),
-                                 indexIntervalBytes: config.indexIntervalBytes, createdMs: nowMs)
+                                 indexIntervalBytes: snapshot.config.indexIntervalBytes, createdMs: nowMs)
         var removedRecords = 0
         do {
             var pending = ByteBuffer()
@@ -146,10 +198,9 @@ extension LogState {
             for segment in old {
                 var position: Int64 = 0
                 while position < segment.sizeBytes {
-                    guard let header = try segment.header(at: position) else {
-                        throw StorageError.io(operation: "read batch header", path: segment.log.path, errno: 0)
-                    }
-                    let (kept, removed) = try filter(segment, at: position, header: header, map: map, rules: rules, limits: limits)
+                    let header = try header(of: segment, at: position)
+                    let (kept, removed) = try filter(segment, at: position, header: header, map: map, rules: rules,
+                                                     producers: snapshot.producers, limits: limits)
                     removedRecords += removed
                     if let kept {
                         pendingHeaders.append(try RecordBatchHeader(parsing: ByteBuffer(bytes: kept)))
@@ -164,44 +215,45 @@ extension LogState {
             for file in cleaned.files { try file.sync() }
         } catch {
             cleaned.close()
+            for path in cleanedPaths where fileSystem.fileExists(path) { try? fileSystem.removeFile(path) }
             throw error
         }
         cleaned.close()
-        let beforeBytes = old.reduce(Int64(0)) { $0 + $1.sizeBytes }
-        if old.count == 1 && removedRecords == 0 && cleaned.sizeBytes == beforeBytes {
+        let oldBytes = old.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        if old.count == 1 && removedRecords == 0 && cleaned.sizeBytes == oldBytes {
             for path in cleanedPaths { try fileSystem.removeFile(path) }  // nothing to gain; a leftover is removed on open
-            return
+            return nil
         }
-        // The swap protocol (SegmentSwap): commit, remove the old files durably, then take the final names.
-        let swapPath = SegmentSwap.swapPath(directory, baseOffset: baseOffset, endOffset: endOffset)
-        try fileSystem.rename(from: cleanedPaths[0], to: swapPath)
-        try fileSystem.syncDirectory(directory)
-        try SegmentSwap.removeSegmentFiles(in: directory, baseOffset: baseOffset, endOffset: endOffset, fileSystem: fileSystem)
-        try fileSystem.syncDirectory(directory)
-        try fileSystem.rename(from: cleanedPaths[1], to: indexPath)
-        try fileSystem.rename(from: cleanedPaths[2], to: timeIndexPath)
-        try fileSystem.rename(from: swapPath, to: logPath)
-        try fileSystem.syncDirectory(directory)
+        return CleanedGroup(baseOffset: baseOffset, endOffset: snapshot.segments[indices.upperBound].baseOffset,
+                            oldLogs: old.map(\.log), oldBytes: oldBytes, cleanedBytes: cleaned.sizeBytes, removedRecords: removedRecords)
+    }
 
-        let (reopened, _) = try LogSegment.open(in: directory, baseOffset: baseOffset, fileSystem: fileSystem,
-                                                indexIntervalBytes: config.indexIntervalBytes, trusted: true, nowMs: nowMs)
-        for segment in old { retiredFiles += segment.files }
-        segments.replaceSubrange(indices, with: [reopened])
-        closeRetiredFilesIfIdle()
-        outcome.segmentsRewritten += old.count
-        outcome.bytesBefore += beforeBytes
-        outcome.bytesAfter += reopened.sizeBytes
-        outcome.recordsRemoved += removedRecords
+    private static func header(of segment: LogSegment, at position: Int64) throws -> RecordBatchHeader {
+        guard let header = try segment.header(at: position) else {
+            throw StorageError.io(operation: "read batch header", path: segment.log.path, errno: 0)
+        }
+        return header
+    }
+
+    private static func read(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader) throws -> [UInt8] {
+        let bytes = try segment.log.read(at: position, count: header.totalSize)
+        guard bytes.count == header.totalSize else { throw StorageError.io(operation: "short read", path: segment.log.path, errno: 0) }
+        return bytes
+    }
+
+    /// The batch at `position` taken apart; nil when it cannot be (it is then kept whole and adds no key).
+    private static func scan(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader, limits: CleanerLimits) throws -> ScannedBatch? {
+        try? ScannedBatch(stored: try read(segment, at: position, header: header), header: header,
+                          maxUncompressedBytes: limits.uncompressedBatchBytesMax)
     }
 
     /// The bytes to keep of the batch at `position` (nil: drop it) and how many records were removed.
     /// Control batches (transaction markers) and batches that cannot be taken apart are kept whole; a
     /// batch that loses every record is kept empty when it is its idempotent producer's last, so the
     /// producer's sequence state can be rebuilt from the log.
-    private func filter(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader, map: OffsetMap,
-                        rules: CompactionRules, limits: CleanerLimits) throws -> ([UInt8]?, Int) {
-        let stored = try segment.log.read(at: position, count: header.totalSize)
-        guard stored.count == header.totalSize else { throw StorageError.io(operation: "short read", path: segment.log.path, errno: 0) }
+    private static func filter(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader, map: OffsetMap,
+                               rules: CompactionRules, producers: ProducerStateTable, limits: CleanerLimits) throws -> ([UInt8]?, Int) {
+        let stored = try read(segment, at: position, header: header)
         guard !header.isControl, header.recordCount > 0,
             let batch = try? ScannedBatch(stored: stored, header: header, maxUncompressedBytes: limits.uncompressedBatchBytesMax)
         else { return (stored, 0) }
@@ -214,17 +266,5 @@ extension LogState {
         let isProducersLast = header.hasProducerId && producers[header.producerId]?.batches.last?.lastOffset == header.lastOffset
         if kept.isEmpty && !isProducersLast { return (nil, removed) }
         return (try batch.rebuilt(keeping: kept), removed)
-    }
-
-    func readCleanerCheckpoint() throws -> Int64? {
-        try CheckpointFile.read(path(CheckpointFile.cleanerOffset), fileSystem: fileSystem).flatMap(CheckpointFile.decodeOffset)
-    }
-
-    /// After truncation the offsets above the new end will be written again, uncompacted: the cleaner
-    /// must not take them for clean (it would drop tombstones whose older records still exist).
-    mutating func lowerCleanerCheckpoint(to offset: Int64) throws {
-        if let checkpoint = try readCleanerCheckpoint(), checkpoint > offset {
-            try writeOffsetCheckpoint(CheckpointFile.cleanerOffset, offset)
-        }
     }
 }

@@ -15,6 +15,8 @@ public final class PartitionLog: Sendable {
     private let state: Mutex<LogState>
     private let syncScheduler: any SyncScheduling
     private let allocator = ByteBufferAllocator()
+    /// Set while a cleaning pass runs: passes of one log never overlap.
+    private let cleaning = Atomic<Bool>(false)
 
     private init(directory: String, state: LogState, syncScheduler: any SyncScheduling) {
         self.directory = directory
@@ -241,10 +243,52 @@ public final class PartitionLog: Sendable {
     /// One log-compaction pass when the config's cleanup policy includes compact: keeps the latest record
     /// per key in the inactive segments below the high watermark, never moving an offset; removes
     /// tombstones older than delete.retention.ms. Bounded by `limits`; the caller runs passes
-    /// periodically. Crash-safe (see SegmentSwap). Runs under the partition lock, so reads wait for it.
+    /// periodically. Crash-safe (see SegmentSwap). The segments are read and the cleaned copies written
+    /// outside the partition lock; it is held only to take the snapshot and for each swap, so reads and
+    /// appends go on meanwhile. A second call while one runs returns at once. Disk errors while writing
+    /// the copies fail the pass, not the log; an error during a swap stops the log as any write error does.
     @discardableResult
     public func clean(nowMs: Int64, limits: CleanerLimits = CleanerLimits()) throws(LogError) -> CleanerOutcome {
-        try locked { s throws(LogError) in try s.guarded { s in try s.clean(nowMs: nowMs, limits: limits) } }
+        var outcome = CleanerOutcome()
+        guard !cleaning.exchange(true, ordering: .acquiring) else { return outcome }
+        defer { cleaning.store(false, ordering: .releasing) }
+        guard let snapshot = try locked({ s throws(LogError) in try s.guarded { s in try s.cleanerSnapshot(nowMs: nowMs) } }) else {
+            return outcome
+        }
+        outcome.ran = true
+        outcome.firstDirtyOffset = snapshot.range.firstDirtyOffset
+        do {
+            let (map, mapEnd, dirtyRead) = try CleanerIO.buildOffsetMap(snapshot, limits: limits)
+            outcome.dirtyBytesRead = dirtyRead
+            let rules = CompactionRules(firstDirtyOffset: snapshot.range.firstDirtyOffset, mapEndOffset: mapEnd, nowMs: nowMs,
+                                        deleteRetentionMs: snapshot.config.deleteRetentionMs)
+            for group in CleaningPlan.groups(snapshot.inactive, mapEndOffset: mapEnd, segmentBytesMax: snapshot.config.segmentBytesMax) {
+                guard let cleaned = try CleanerIO.writeCleaned(snapshot, group, map: map, rules: rules, limits: limits, nowMs: nowMs) else {
+                    continue
+                }
+                let committed = try locked { s throws(LogError) in
+                    try s.guarded { s in try s.commitCleaned(cleaned, snapshotGeneration: snapshot.generation, nowMs: nowMs) }
+                }
+                guard committed else { return outcome }  // the log changed under the pass: the next one starts afresh
+                outcome.segmentsRewritten += group.count
+                outcome.bytesBefore += cleaned.oldBytes
+                outcome.bytesAfter += cleaned.cleanedBytes
+                outcome.recordsRemoved += cleaned.removedRecords
+            }
+            try locked { s throws(LogError) in
+                try s.guarded { s in try s.finishCleaning(cleanedUpTo: mapEnd, snapshotGeneration: snapshot.generation) }
+            }
+            outcome.cleanedUpTo = mapEnd
+            return outcome
+        } catch let error as LogError {
+            throw error
+        } catch StorageError.closed {
+            return outcome  // the log closed, or removed a segment the pass was reading: abandon the pass
+        } catch let error as StorageError {
+            throw .storage(error)
+        } catch {
+            throw .storage(.io(operation: "clean: \(error)", path: directory, errno: 0))
+        }
     }
 
     /// The first offset the cleaner has not compacted (nil before the first pass).

@@ -17,6 +17,12 @@ enum SegmentSwap {
 
     static func cleanedPath(_ finalPath: String) -> String { finalPath + cleanedSuffix }
 
+    /// The cleaned log, offset index and time index of the segment at `baseOffset`, in that order.
+    static func cleanedPaths(_ directory: String, baseOffset: Int64) -> [String] {
+        [SegmentFileNames.logPath(directory, baseOffset), SegmentFileNames.indexPath(directory, baseOffset),
+         SegmentFileNames.timeIndexPath(directory, baseOffset)].map(cleanedPath)
+    }
+
     static func swapPath(_ directory: String, baseOffset: Int64, endOffset: Int64) -> String {
         Path.join(directory, SegmentFileNames.stem(baseOffset: baseOffset) + "-" + SegmentFileNames.stem(baseOffset: endOffset) + swapSuffix)
     }

@@ -65,24 +65,55 @@ final class CrashingFile: StorageFile, @unchecked Sendable {
 
 final class CompactionCrashTests: XCTestCase {
     /// A log whose older part was compacted once (so the next pass merges small cleaned segments) and
-    /// then updated again, closed cleanly. Deterministic, so every crash point starts from the same disk.
-    private func preparedLog() throws -> (LogFixture, before: [Record], logEndOffset: Int64) {
-        let fixture = try LogFixture(config: CompactionTests.compactConfig(deleteRetentionMs: 1_000))
-        let log = try fixture.open()
+    /// then updated again, closed cleanly. Built once; every crash point starts from a copy of its disk.
+    private static let prepared: (disk: SimulatedFileSystem, before: [Record], logEndOffset: Int64) = {
+        let fixture = try! LogFixture(config: CompactionTests.compactConfig(deleteRetentionMs: 1_000))
+        let log = try! fixture.open()
         var offset: Int64 = 0
-        func append(_ update: KeyedUpdate) throws {
-            try fixture.appendCommitted(log, Keyed.batch([update], baseOffset: offset, timestampMs: 1_000))
+        func append(_ update: KeyedUpdate) {
+            try! fixture.appendCommitted(log, Keyed.batch([update], baseOffset: offset, timestampMs: 1_000))
             offset += 1
         }
-        for i in 0..<40 { try append(KeyedUpdate(key: "k\(i % 8)", value: "a\(i)")) }
-        try append(KeyedUpdate(key: "k3", value: nil))
-        try log.clean(nowMs: 1_500)
-        for i in 0..<40 { try append(KeyedUpdate(key: "k\(i % 5)", value: "b\(i)")) }
-        try append(KeyedUpdate(key: "k6", value: nil))
-        let before = try Keyed.records(log)
+        for i in 0..<40 { append(KeyedUpdate(key: "k\(i % 8)", value: "a\(i)")) }
+        append(KeyedUpdate(key: "k3", value: nil))
+        try! log.clean(nowMs: 1_500)
+        for i in 0..<40 { append(KeyedUpdate(key: "k\(i % 5)", value: "b\(i)")) }
+        append(KeyedUpdate(key: "k6", value: nil))
+        let before = try! Keyed.records(log)
         let end = log.logEndOffset
         log.close()
-        return (fixture, before, end)
+        return (fixture.fileSystem, before, end)
+    }()
+
+    /// Every directory and file of `source`, written and synced on a new simulated disk.
+    private static func copy(_ source: SimulatedFileSystem) throws -> SimulatedFileSystem {
+        let disk = SimulatedFileSystem()
+        func walk(_ directory: String) throws {
+            for name in try source.contentsOfDirectory(directory) {
+                let path = Path.join(directory, name)
+                if source.directoryExists(path) {
+                    try disk.createDirectory(path)
+                    try walk(path)
+                } else {
+                    let from = try source.openFile(path, options: [])
+                    let to = try disk.openFile(path, options: [.create, .truncate])
+                    try to.write(try from.readAll(), at: 0)
+                    try to.sync()
+                    from.close()
+                    to.close()
+                }
+            }
+            try disk.syncDirectory(directory)
+        }
+        try walk("/")
+        return disk
+    }
+
+    private func preparedLog() throws -> (LogFixture, before: [Record], logEndOffset: Int64) {
+        let prepared = Self.prepared
+        let disk = try Self.copy(prepared.disk)
+        let fixture = try LogFixture(config: CompactionTests.compactConfig(deleteRetentionMs: 1_000), fileSystem: disk)
+        return (fixture, prepared.before, prepared.logEndOffset)
     }
 
     /// Opens the prepared log on a disk that loses power at its `crashAt`-th write, sync, rename or
@@ -134,6 +165,7 @@ final class CompactionCrashTests: XCTestCase {
             if !crashed { break }
             crashAt += 1
         }
+        print("compaction crash points: \(crashAt) in the pass, \(swapPoints.count) leaving a swap")
         XCTAssertGreaterThan(crashAt, 30, "the pass has many steps")
         XCTAssertLessThan(crashAt, 1_000, "the pass finished")
         XCTAssertFalse(swapPoints.isEmpty, "some crashes left a committed swap for recovery to finish")

@@ -209,10 +209,10 @@ final class CompactionTests: XCTestCase {
     }
 
     func testCompressedBatchesArePartlyKeptWithTheirCodecAndOffsets() throws {
-        let fixture = try LogFixture(config: Self.compactConfig(segmentBytesMax: 2_000))
+        let fixture = try LogFixture(config: Self.compactConfig(segmentBytesMax: 500))
         let log = try fixture.open()
         var offset: Int64 = 0
-        for round in 0..<12 {
+        for round in 0..<24 {
             let updates = (0..<8).map { KeyedUpdate(key: "k\(($0 + round) % 10)", value: "round \(round) value \($0)") }
             try fixture.appendCommitted(log, Keyed.batch(updates, baseOffset: offset, codec: .gzip))
             offset += 8
@@ -261,5 +261,79 @@ final class CompactionTests: XCTestCase {
         XCTAssertGreaterThan(checkpoint, 20)
         try log.truncate(to: 20, nowMs: 0)
         XCTAssertLessThanOrEqual(try XCTUnwrap(log.cleanerCheckpoint), 20)
+    }
+}
+
+/// A simulated disk that runs `hook` once, when the cleaner creates its first `.cleaned` log: a point
+/// inside a pass where it holds no lock.
+final class HookedFileSystem: FileSystem, @unchecked Sendable {
+    let base: SimulatedFileSystem
+    var hook: (() throws -> Void)?
+
+    init(base: SimulatedFileSystem) { self.base = base }
+
+    func openFile(_ path: String, options: OpenOptions) throws -> any StorageFile {
+        if path.hasSuffix(".log.cleaned"), let hook {
+            self.hook = nil
+            try hook()
+        }
+        return try base.openFile(path, options: options)
+    }
+    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
+    func contentsOfDirectory(_ path: String) throws -> [String] { try base.contentsOfDirectory(path) }
+    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func directoryExists(_ path: String) -> Bool { base.directoryExists(path) }
+    func removeFile(_ path: String) throws { try base.removeFile(path) }
+    func removeDirectory(_ path: String) throws { try base.removeDirectory(path) }
+    func rename(from: String, to: String) throws { try base.rename(from: from, to: to) }
+    func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+}
+
+final class CompactionConcurrencyTests: XCTestCase {
+    private func openHooked() throws -> (LogFixture, HookedFileSystem, PartitionLog) {
+        let fixture = try LogFixture(config: CompactionTests.compactConfig())
+        let disk = HookedFileSystem(base: fixture.fileSystem)
+        let log = try PartitionLog.open(directory: fixture.directory, fileSystem: disk, syncScheduler: fixture.scheduler,
+                                        config: fixture.config, nowMs: 0)
+        for i in 0..<60 {
+            try fixture.appendCommitted(log, Keyed.batch([KeyedUpdate(key: "k\(i % 6)", value: "v\(i)")], baseOffset: Int64(i)))
+        }
+        return (fixture, disk, log)
+    }
+
+    /// The lock is not held while the cleaned copies are written: an append and a read in the middle of
+    /// a pass go through (they would deadlock otherwise), and the pass still swaps its copies in.
+    func testReadsAndAppendsGoOnWhileAPassWritesItsCopies() throws {
+        let (fixture, disk, log) = try openHooked()
+        var readDuringPass: LogReadResult?
+        disk.hook = {
+            try fixture.appendCommitted(log, Keyed.batch([KeyedUpdate(key: "k0", value: "during")], baseOffset: 60))
+            readDuringPass = try log.read(from: 0, maxBytes: 1 << 20, upTo: log.logEndOffset)
+        }
+        let before = try Keyed.records(log).filter { $0.offset < 60 }
+        let outcome = try log.clean(nowMs: 10_000)
+        XCTAssertGreaterThan(outcome.segmentsRewritten, 0)
+        XCTAssertNotNil(readDuringPass)
+        let after = try Keyed.records(log)
+        XCTAssertEqual(Keyed.latest(after)["k0"]?.value, "during")
+        XCTAssertEqual(log.logEndOffset, 61)
+        Keyed.assertCompacted(after.filter { $0.offset < 60 }, from: before)
+    }
+
+    /// A truncation while a pass writes its copies makes the pass swap nothing and record no progress;
+    /// its cleaned files are removed and the log is the truncated one.
+    func testTruncationDuringAPassMakesItSwapNothing() throws {
+        let (fixture, disk, log) = try openHooked()
+        let before = try Keyed.records(log)
+        disk.hook = { try log.truncate(to: 30, nowMs: 0) }
+        let outcome = try log.clean(nowMs: 10_000)
+        XCTAssertEqual(outcome.segmentsRewritten, 0)
+        XCTAssertNil(log.cleanerCheckpoint)
+        XCTAssertEqual(log.logEndOffset, 30)
+        XCTAssertEqual(try Keyed.records(log), before.filter { $0.offset < 30 })
+        XCTAssertFalse(try fixture.fileSystem.contentsOfDirectory(fixture.directory).contains { $0.hasSuffix(".cleaned") })
+        // The next pass cleans the truncated log.
+        XCTAssertGreaterThan(try log.clean(nowMs: 10_000).segmentsRewritten, 0)
+        Keyed.assertCompacted(try Keyed.records(log), from: before.filter { $0.offset < 30 })
     }
 }
