@@ -5,6 +5,9 @@ Usage:
   compaction_client.py produce HOST:PORT TOPIC ROUNDS KEYS ROUND_OFFSET
       ROUNDS × KEYS acks=all updates (values r<round>-k<key>), then tombstones for keys 0 and 1;
       prints `ACK <offset> <key> <value or -null->` per acknowledged record
+  compaction_client.py stream HOST:PORT TOPIC COUNT KEYS VALUE_BYTES
+      COUNT acks=all updates over KEYS keys (every 40th a tombstone), across broker restarts;
+      prints `ACK <offset> <key> <value or -null->` per acknowledged record and `FAIL <key>` per failed one
   compaction_client.py consume HOST:PORT TOPIC
       reads the partition from the start to its end; prints `REC <offset> <key> <value or -null->`
   compaction_client.py keyless HOST:PORT TOPIC
@@ -54,6 +57,35 @@ elif command == "produce":
     if failures:
         print(f"FAILED {failures[0]}", flush=True)
         sys.exit(1)
+
+elif command == "stream":
+    count, keys, value_bytes = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    # No idempotence: a retry after a restart may store a second copy, which compaction treats as any
+    # later update; the check reads offsets from the delivery reports.
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "batch.size": 1500,
+                         "message.timeout.ms": 60000, "enable.idempotence": False,
+                         "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 200})
+
+    def report(err, msg):
+        if err is None:
+            print(f"ACK {msg.offset()} {msg.key().decode()} {text(msg.value())}", flush=True)
+        else:
+            print(f"FAIL {msg.key().decode()} {err}", flush=True)
+
+    for i in range(count):
+        key = f"k{i % keys}"
+        value = None if i % 40 == 39 else f"s{i}-".ljust(value_bytes, "x")
+        while True:
+            try:
+                producer.produce(topic, key=key.encode(), value=None if value is None else value.encode(), partition=0,
+                                 on_delivery=report)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+        if i % 50 == 49:
+            producer.poll(0.01)  # a steady stream rather than one burst
+    producer.flush(90)
 
 elif command == "consume":
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"compaction-{uuid.uuid4()}",
