@@ -83,7 +83,7 @@ static int hist_index(uint64_t us) {
     return index < HIST_BUCKETS ? index : HIST_BUCKETS - 1;
 }
 
-/* The lowest value counted in a bucket: percentiles are reported as that bound. */
+/* The lowest value counted in a bucket. */
 static uint64_t hist_lower_us(int index) {
     if (index < HIST_LINEAR) return (uint64_t)index;
     int exponent = (index - HIST_LINEAR) / HIST_SUB + 7;
@@ -106,7 +106,11 @@ static double hist_percentile_ms(const histogram_t *h, double percentile) {
     uint64_t seen = 0;
     for (int i = 0; i < HIST_BUCKETS; i++) {
         seen += h->counts[i];
-        if (seen >= rank) return hist_lower_us(i) / 1000.0;
+        if (seen >= rank) {
+            /* The bucket's highest value, as HdrHistogram reports: never below the true percentile. */
+            uint64_t highest_us = i + 1 < HIST_BUCKETS ? hist_lower_us(i + 1) - 1 : h->max_us;
+            return (highest_us < h->max_us ? highest_us : h->max_us) / 1000.0;
+        }
     }
     return h->max_us / 1000.0;
 }
