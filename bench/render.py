@@ -106,7 +106,9 @@ def render(results: dict, json_path) -> str:
         out += [f"## Runnel latency at fixed loads ({profile['latency_seconds']} s each, "
                 f"{profile['partitions'][-1]} partitions)", "",
                 "Measured from each record's intended send time (no coordinated omission), after "
-                f"{profile.get('latency_warmup_seconds', 0)} s of warm-up at the same rate.", "",
+                f"{profile.get('latency_warmup_seconds', 0)} s of warm-up at the same rate; linger.ms="
+                f"{profile.get('latency_linger_ms', profile['linger_ms'])}. The driver paces in steps of ≥ 0.2 ms "
+                "(a record is never sent early; its lateness counts in its latency).", "",
                 table(["load", "target records/s", "achieved records/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
                        "driver behind max ms"], rows), ""]
     if "peak_rss_mib" in runnel:
@@ -140,9 +142,10 @@ def render(results: dict, json_path) -> str:
                              fmt(build["long_run"]["latency_ms"]["p50"], 2), fmt(build["long_run"]["latency_ms"]["p99"], 2),
                              fmt(build["peak_rss_mib"]), fmt(rss.get("median_mib")), pct(rss.get("spread")),
                              pct(rss.get("drift")), {True: "yes", False: "**no**", None: "—"}[rss.get("flat")]])
-            out += [f"Max-rate run, then {allocators['seconds']} s at {fmt(allocators.get('rate_rps'), 0)} records/s "
-                    f"(acks=1, topic configs {', '.join(allocators.get('topic_configs', []))}); RSS sampled every "
-                    "second, the first fifth counted as warm-up.", "",
+            out += [f"Per build, a fresh broker: {allocators['seconds']} s at {fmt(allocators.get('rate_rps'), 0)} "
+                    f"records/s (acks=1, topic configs {', '.join(allocators.get('topic_configs', []))}), RSS sampled "
+                    "every second with the first fifth counted as warm-up (peak RSS is of this run); then a "
+                    "max-rate run.", "",
                     table(["build", "max MB/s", "long-run MB/s", "p50 ms", "p99 ms", "peak RSS MiB",
                            "median RSS MiB", "spread", "drift", "flat ± 10 %"], rows), ""]
     return "\n".join(out)

@@ -35,7 +35,8 @@ GIB = 1024 * MIB
 FULL = {
     "name": "full",
     "record_bytes": 1024,
-    "linger_ms": 5,
+    "linger_ms": 5,                    # max-rate runs: batches fill
+    "latency_linger_ms": 1,            # fixed-load runs: linger 5 alone would put p50 near 5 ms
     "batch_bytes": 1 * MIB,
     "partitions": [1, 4, 16],
     "acks": ["1", "all"],
@@ -51,13 +52,13 @@ FULL = {
 }
 QUICK = dict(FULL, **{
     "name": "quick",
-    "produce_bytes": 128 * MIB,
+    "produce_bytes": 512 * MIB,        # the client queue (64 MiB) must be small against a run
     "latency_seconds": 6,
     "latency_warmup_seconds": 1,
     "iperf_seconds": 5,
-    "tansu_bytes": 128 * MIB,
+    "tansu_bytes": 512 * MIB,
     "long_seconds": 30,
-    "allocator_max_bytes": 64 * MIB,
+    "allocator_max_bytes": 256 * MIB,
 })
 # Topic configs of the long run: small segments so that retention.bytes can delete whole ones.
 LONG_TOPIC_CONFIGS = ["retention.bytes=268435456", "segment.bytes=67108864"]
@@ -193,8 +194,9 @@ class Driver:
 
     def produce(self, broker: Broker, topic: str, profile: dict, acks: str, records: int,
                 rate_rps: float = 0, warmup_s: float = 0) -> dict:
+        linger_ms = profile["latency_linger_ms"] if rate_rps > 0 else profile["linger_ms"]
         args = ["--records", records, "--size", profile["record_bytes"], "--acks", acks,
-                "--linger-ms", profile["linger_ms"], "--batch-bytes", profile["batch_bytes"]]
+                "--linger-ms", linger_ms, "--batch-bytes", profile["batch_bytes"]]
         if rate_rps > 0:
             args += ["--rate", f"{rate_rps:.1f}", "--warmup-s", warmup_s]
         return self.run("produce", broker, topic, *args)
@@ -427,10 +429,7 @@ def allocator_comparison(driver: Driver, args, work: Path, profile: dict, result
         require_disk(str(work), int(rate * profile["record_bytes"] * min(profile["long_seconds"], 330)) + 8 * GIB)
         broker = start_runnel(binary, work, f"alloc-{name}", env)
         try:
-            driver.create(broker, "max", top)
-            log(f"allocator {name}: max rate acks=1 p={top}")
-            maximum = measured(broker, lambda: driver.produce(broker, "max", profile, "1", max_records))
-            driver.delete(broker, "max")
+            # The long run comes first, on a fresh broker, so that no earlier burst shapes its RSS.
             driver.create(broker, "long", top, LONG_TOPIC_CONFIGS)
             samples: list[int] = []
             stop = threading.Event()
@@ -452,10 +451,16 @@ def allocator_comparison(driver: Driver, args, work: Path, profile: dict, result
             finally:
                 stop.set()
                 sampler.join()
+            long_peak_mib = round(broker.memory_kib().get("VmHWM", 0) / KIB, 1)
+            driver.delete(broker, "long")
+            driver.create(broker, "max", top)
+            log(f"allocator {name}: max rate acks=1 p={top}")
+            maximum = measured(broker, lambda: driver.produce(broker, "max", profile, "1", max_records))
+            driver.delete(broker, "max")
             comparison["builds"][name] = {
-                "max_rate": maximum, "long_run": long_run, "rss": rss_summary(samples),
-                "rss_samples_mib": [round(s / KIB, 1) for s in samples],
-                "peak_rss_mib": round(broker.memory_kib().get("VmHWM", 0) / KIB, 1),
+                "long_run": long_run, "rss": rss_summary(samples), "peak_rss_mib": long_peak_mib,
+                "rss_samples_mib": [round(s / KIB, 1) for s in samples], "max_rate": maximum,
+                "peak_rss_mib_after_max_rate": round(broker.memory_kib().get("VmHWM", 0) / KIB, 1),
             }
         finally:
             broker.stop()
