@@ -90,12 +90,13 @@ def render(results: dict, json_path) -> str:
                 "the latency figure. Ratio to fio: `--end_fsync=1` for acks=1, `--fdatasync=1` for acks=all.", "",
                 table(["run", "MB/s", "records/s", "of fio", "of loopback", "p50 ms", "p99 ms", "p99.9 ms",
                        "client CPU s", "broker CPU s", "broker CPU s/GB"], rows), ""]
-    rows = [[key, fmt(run["mb_per_s"]), fmt(run["records_per_s"], 0), pct(run.get("ratio_to_loopback")),
-             fmt(run["client_cpu_s"]["total"], 2), fmt(run["broker_cpu_s"], 2)]
+    rows = [[key, fmt(run["records"]), fmt(run["mb_per_s"]), fmt(run["records_per_s"], 0),
+             pct(run.get("ratio_to_loopback")), fmt(run["client_cpu_s"]["total"], 2), fmt(run["broker_cpu_s"], 2)]
             for key, run in runnel.get("consume", {}).items()]
     if rows:
-        out += ["## Runnel consume from the start", "",
-                table(["topic", "MB/s", "records/s", "of loopback", "client CPU s", "broker CPU s"], rows), ""]
+        out += ["## Runnel consume from the start (acks=1 topics of the produce runs)", "",
+                table(["topic", "records read", "MB/s", "records/s", "of loopback", "client CPU s", "broker CPU s"],
+                      rows), ""]
     rows = []
     for key, run in runnel.get("fixed_load", {}).items():
         lat = run["latency_ms"]
@@ -128,7 +129,13 @@ def render(results: dict, json_path) -> str:
                          fmt(run["broker_cpu_s_per_gb"], 2), fmt(run.get("runnel_ratio"), 2)])
         out += [f"## Peer: {tansu['version']} ({tansu['storage']}), same driver and load", "",
                 table(["run", "MB/s", "records/s", "p99 ms", "broker CPU s/GB", "Runnel ÷ Tansu"], rows), "",
-                f"Tansu peak RSS: {fmt(tansu['peak_rss_mib'])} MiB (memory storage holds the data).", ""]
+                f"Tansu peak RSS: {fmt(tansu['peak_rss_mib'])} MiB (memory storage holds the data)."]
+        produced = max((run["records"] for run in tansu["produce"].values()), default=0)
+        for key, run in tansu["consume"].items():
+            if run["records"] < produced:
+                out += [f"Tansu's high watermarks cover {run['records']} of the {produced} records produced, so its "
+                        "consume run reads that many."]
+        out += [""]
 
     allocators = results.get("allocators")
     if allocators:

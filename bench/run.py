@@ -201,12 +201,15 @@ class Driver:
             args += ["--rate", f"{rate_rps:.1f}", "--warmup-s", warmup_s]
         return self.run("produce", broker, topic, *args)
 
-    def consume(self, broker: Broker, topic: str) -> dict:
-        return self.run("consume", broker, topic, "--timeout-s", 1800)
+    def consume(self, broker: Broker, topic: str, expected_records: int) -> dict:
+        return self.run("consume", broker, topic, "--records", expected_records, "--timeout-s", 1800)
 
 
 def measured(broker: Broker, action) -> dict:
-    """Runs action() and adds the broker's CPU seconds spent meanwhile, per GB the run moved."""
+    """Runs action() and adds the broker's CPU seconds spent meanwhile, per GB the run moved.
+
+    Dirty pages left by the previous run are written back first, so that no run pays for another's."""
+    os.sync()
     cpu_before = broker.cpu_s()
     result = action()
     cpu_s = broker.cpu_s() - cpu_before
@@ -277,6 +280,7 @@ def disk_limit(work: Path, total_bytes: int, sync_flag: str) -> dict:
     directory = work / f"fio-{sync_flag.strip('-').split('=')[0]}"
     directory.mkdir()
     require_disk(str(work), total_bytes + 1 * GIB)
+    os.sync()
     argv = ["fio", "--name=seq", f"--directory={directory}", "--rw=write", "--bs=1M", f"--size={total_bytes}",
             "--nrfiles=16", "--ioengine=psync", sync_flag, "--output-format=json"]
     try:
@@ -305,7 +309,7 @@ def runnel_throughput(driver: Driver, binary: str, work: Path, profile: dict, re
                 produce[f"acks={acks} p={partitions}"] = result
                 if acks == profile["acks"][0] and partitions in (1, profile["partitions"][-1]):
                     log(f"runnel consume {topic}")
-                    got = measured(broker, lambda: driver.consume(broker, topic))
+                    got = measured(broker, lambda: driver.consume(broker, topic, records))
                     consume[f"p={partitions}"] = got
                 driver.delete(broker, topic)
         results["runnel"]["produce"] = produce
@@ -352,7 +356,7 @@ def tansu_throughput(driver: Driver, binary: str, work: Path, profile: dict, res
             produce[f"acks={acks} p={top}"] = result
             if acks == profile["acks"][0]:
                 log(f"tansu consume {topic}")
-                consume[f"p={top}"] = measured(broker, lambda: driver.consume(broker, topic))
+                consume[f"p={top}"] = measured(broker, lambda: driver.consume(broker, topic, records))
             driver.delete(broker, topic)
         results["tansu"] = {"version": subprocess.run([binary, "--version"], capture_output=True,
                                                       text=True).stdout.strip(),

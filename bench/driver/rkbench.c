@@ -3,7 +3,7 @@
  *
  *   rkbench produce --brokers B --topic T --records N --size S [--acks 1|all]
  *                   [--linger-ms 5] [--batch-bytes 1048576] [--rate R] [--warmup-s W] [--queue-kbytes 65536]
- *   rkbench consume --brokers B --topic T [--timeout-s 300]
+ *   rkbench consume --brokers B --topic T [--records EXPECTED] [--timeout-s 300]
  *   rkbench create  --brokers B --topic T --partitions P [--config KEY=VALUE ...]
  *   rkbench delete  --brokers B --topic T
  *
@@ -310,16 +310,31 @@ static int run_consume(const options_t *o) {
     rd_kafka_metadata_destroy(metadata);
     rd_kafka_topic_destroy(topic);
 
-    rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(partition_count);
-    int64_t expected = 0;
-    for (int p = 0; p < partition_count; p++) {
-        int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, 10000);
-        if (err) {
-            fprintf(stderr, "rkbench: watermarks of %s-%d: %s\n", o->topic, p, rd_kafka_err2str(err));
-            return 1;
+    /* With --records N, wait (untimed) until the high watermarks cover N records, or stay still for 2 s:
+     * a broker may expose acknowledged records to consumers only once they are durable. */
+    int64_t expected = -1;
+    int64_t wait_start_ns = now_ns();
+    int64_t still_since_ns = wait_start_ns;
+    for (;;) {
+        int64_t previous = expected;
+        expected = 0;
+        for (int p = 0; p < partition_count; p++) {
+            int64_t low = 0, high = 0;
+            rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, 10000);
+            if (err) {
+                fprintf(stderr, "rkbench: watermarks of %s-%d: %s\n", o->topic, p, rd_kafka_err2str(err));
+                return 1;
+            }
+            expected += high - low;
         }
-        expected += high - low;
+        if (expected != previous) still_since_ns = now_ns();
+        if (o->records <= 0 || expected >= o->records || now_ns() - still_since_ns > 2000000000LL) break;
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL);
+    }
+    double watermark_wait_s = (double)(now_ns() - wait_start_ns) / 1e9;
+    rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(partition_count);
+    for (int p = 0; p < partition_count; p++) {
         rd_kafka_topic_partition_list_add(assignment, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     }
 
@@ -349,9 +364,10 @@ static int run_consume(const options_t *o) {
     double seconds = (double)(end_ns - start_ns) / 1e9;
     printf("{\"mode\":\"consume\",\"librdkafka\":\"%s\",\"topic\":\"%s\",\"partitions\":%d,\"expected\":%" PRId64 ",\"records\":%" PRId64
            ",\"errors\":%" PRId64 ",\"bytes\":%" PRId64 ",\"seconds\":%.4f,\"mb_per_s\":%.3f,\"records_per_s\":%.1f"
-           ",\"client_cpu_s\":{\"user\":%.3f,\"sys\":%.3f,\"total\":%.3f}}\n",
+           ",\"watermark_wait_s\":%.3f,\"client_cpu_s\":{\"user\":%.3f,\"sys\":%.3f,\"total\":%.3f}}\n",
            rd_kafka_version_str(), o->topic, partition_count, expected, consumed, errors, consumed_bytes, seconds,
-           seconds > 0 ? consumed_bytes / 1e6 / seconds : 0, seconds > 0 ? consumed / seconds : 0, user1 - user0,
+           seconds > 0 ? consumed_bytes / 1e6 / seconds : 0, seconds > 0 ? consumed / seconds : 0, watermark_wait_s,
+           user1 - user0,
            sys1 - sys0, (user1 - user0) + (sys1 - sys0));
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -505,7 +521,7 @@ static void usage(void) {
             "usage: rkbench produce --brokers B --topic T --records N --size S [--acks 1|all] [--linger-ms 5]\n"
             "                       [--batch-bytes 1048576] [--rate RECORDS_PER_S] [--warmup-s 0]\n"
             "                       [--queue-kbytes 65536]\n"
-            "       rkbench consume --brokers B --topic T [--timeout-s 300]\n"
+            "       rkbench consume --brokers B --topic T [--records EXPECTED] [--timeout-s 300]\n"
             "       rkbench create  --brokers B --topic T --partitions P [--config KEY=VALUE ...]\n"
             "       rkbench delete  --brokers B --topic T\n");
 }
