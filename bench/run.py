@@ -371,12 +371,12 @@ def allocator_setup(args) -> tuple[dict, str]:
     linked = args.runnel_jemalloc and links_jemalloc(args.runnel_jemalloc) and not links_jemalloc(args.runnel)
     if linked:
         return ({"glibc": (args.runnel, {}), "jemalloc": (args.runnel_jemalloc, {})},
-                "two release builds of the same commit (ALLOCATOR=glibc and ALLOCATOR=jemalloc)")
+                "two release builds of the same commit, the second linked with jemalloc "
+                "(-Xlinker --no-as-needed -Xlinker -ljemalloc)")
     library = find_jemalloc()
     if not library:
         return ({}, "skipped: no jemalloc-linked build and no libjemalloc.so.2 to preload")
-    why = ("the ALLOCATOR=jemalloc build does not link jemalloc" if args.runnel_jemalloc
-           else "no ALLOCATOR build switch in Package.swift yet")
+    why = ("the jemalloc build does not link jemalloc" if args.runnel_jemalloc else "no jemalloc build given")
     return ({"glibc": (args.runnel, {}), "jemalloc": (args.runnel, {"LD_PRELOAD": library})},
             f"one release build, jemalloc through LD_PRELOAD={library} ({why})")
 
@@ -456,12 +456,14 @@ def allocator_comparison(driver: Driver, args, work: Path, profile: dict, result
                 stop.set()
                 sampler.join()
             long_peak_mib = round(broker.memory_kib().get("VmHWM", 0) / KIB, 1)
+            jemalloc_loaded = "libjemalloc" in Path(f"/proc/{broker.pid}/maps").read_text()
             driver.delete(broker, "long")
             driver.create(broker, "max", top)
             log(f"allocator {name}: max rate acks=1 p={top}")
             maximum = measured(broker, lambda: driver.produce(broker, "max", profile, "1", max_records))
             driver.delete(broker, "max")
             comparison["builds"][name] = {
+                "jemalloc_loaded": jemalloc_loaded,
                 "long_run": long_run, "rss": rss_summary(samples), "peak_rss_mib": long_peak_mib,
                 "rss_samples_mib": [round(s / KIB, 1) for s in samples], "max_rate": maximum,
                 "peak_rss_mib_after_max_rate": round(broker.memory_kib().get("VmHWM", 0) / KIB, 1),
