@@ -55,7 +55,8 @@ def render(results: dict, json_path) -> str:
             f"- RAM: {machine['memory_gib']} GiB",
             f"- Disk: {disk['source']} ({disk['fstype']}, {int(disk['size_1k_blocks']) // (1024 * 1024) if str(disk['size_1k_blocks']).isdigit() else '?'} GiB"
             + (f", {disk['model']}" if disk.get("model") else "")
-            + (", rotational" if disk.get("rotational") else ", non-rotational" if disk.get("rotational") is False else "")
+            + (", rotational as lsblk reports" if disk.get("rotational")
+               else ", non-rotational" if disk.get("rotational") is False else "")
             + ")",
             f"- Kernel: Linux {machine['kernel']}",
             f"- Load average at start / end: {results['load_average_start']} / {results.get('load_average_end')}",
@@ -118,7 +119,9 @@ def render(results: dict, json_path) -> str:
                 "s per GB ingested.", ""]
 
     tansu = results.get("tansu")
-    if tansu:
+    if tansu and "error" in tansu:
+        out += ["## Peer: Tansu", "", f"The Tansu phase failed: {tansu['error']}", ""]
+    elif tansu:
         rows = []
         for key, run in tansu["produce"].items():
             rows.append([f"produce {key}", fmt(run["mb_per_s"]), fmt(run["records_per_s"], 0),
@@ -139,7 +142,9 @@ def render(results: dict, json_path) -> str:
 
     allocators = results.get("allocators")
     if allocators:
-        out += ["## glibc malloc against jemalloc", "", f"How: {allocators['how']}.", ""]
+        out += ["## glibc malloc against jemalloc", "", f"How: {allocators.get('how', '?')}.", ""]
+        if "error" in allocators:
+            out += [f"The allocator phase failed: {allocators['error']}", ""]
         builds = allocators.get("builds", {})
         if builds:
             rows = []

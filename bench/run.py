@@ -484,7 +484,7 @@ def derive(results: dict) -> None:
         run["ratio_to_loopback"] = round(run["mb_per_s"] / loop, 3)
     for run in results["runnel"]["consume"].values():
         run["ratio_to_loopback"] = round(run["mb_per_s"] / loop, 3)
-    tansu = results.get("tansu")
+    tansu = results.get("tansu") if "produce" in results.get("tansu", {}) else None
     if tansu:
         for key, run in tansu["produce"].items():
             ours = results["runnel"]["produce"].get(key)
@@ -565,10 +565,19 @@ def main() -> int:
         runnel_throughput(driver, args.runnel, work, profile, results)
         versions = {r.get("librdkafka") for r in results["runnel"]["produce"].values()}
         results["driver"]["librdkafka"] = ",".join(sorted(v for v in versions if v))
+        # The peer and the allocator comparison are worth less than the rest: a failure there is recorded.
         if args.tansu and "tansu" not in skip:
-            tansu_throughput(driver, args.tansu, work, profile, results)
+            try:
+                tansu_throughput(driver, args.tansu, work, profile, results)
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as error:
+                log(f"tansu phase failed: {error}")
+                results["tansu"] = {"error": str(error)}
         if "allocators" not in skip:
-            allocator_comparison(driver, args, work, profile, results)
+            try:
+                allocator_comparison(driver, args, work, profile, results)
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as error:
+                log(f"allocator phase failed: {error}")
+                results.setdefault("allocators", {})["error"] = str(error)
         if "limits" not in skip:
             derive(results)
     finally:

@@ -23,8 +23,9 @@ def results_with(acks1_mb: float, acks_all_mb: float, p99_half_ms: float, tansu_
     half = produce("1", 16, acks1_mb / 2, p99_half_ms)
     half.update(target_rate_rps=1.0, load=0.5, schedule_behind_max_ms=0.1)
     return {
-        "limits": {"loopback": {"mb_per_s": 1000.0}, "fio_end_fsync": {"mb_per_s": 200.0},
-                   "fio_fdatasync": {"mb_per_s": 100.0}},
+        "limits": {"loopback": {"command": "iperf3", "mb_per_s": 1000.0},
+                   "fio_end_fsync": {"command": "fio --end_fsync=1", "mb_per_s": 200.0},
+                   "fio_fdatasync": {"command": "fio --fdatasync=1", "mb_per_s": 100.0}},
         "runnel": {"produce": {"acks=1 p=16": produce("1", 16, acks1_mb), "acks=all p=16": produce("all", 16, acks_all_mb)},
                    "consume": {}, "fixed_load": {"acks=1 50%": half}},
         "tansu": {"produce": {"acks=1 p=16": produce("1", 16, tansu_mb)}, "consume": {}},
@@ -69,6 +70,23 @@ class TargetTests(unittest.TestCase):
         self.assertAlmostEqual(produce_runs["acks=1 p=16"]["ratio_to_fio"], 0.5)
         self.assertAlmostEqual(produce_runs["acks=all p=16"]["ratio_to_fio"], 0.5)
         self.assertAlmostEqual(results["tansu"]["produce"]["acks=1 p=16"]["runnel_ratio"], 2.0)
+
+    def test_failed_peer_phase_leaves_its_target_out(self):
+        results = results_with(acks1_mb=120.0, acks_all_mb=45.0, p99_half_ms=5.0, tansu_mb=80.0)
+        results["tansu"] = {"error": "no broker"}
+        run.derive(results)
+        self.assertNotIn("Tansu", " ".join(t["target"] for t in results["targets"]))
+        self.assertIn("The Tansu phase failed: no broker", render.render(minimal_for_render(results), "x.json"))
+
+
+def minimal_for_render(results: dict) -> dict:
+    results.update(mode="quick", commit="abc", started="s", finished="f", load_average_start=[0, 0, 0],
+                   load_average_end=[0, 0, 0], driver={"librdkafka": "2"},
+                   profile=dict(run.QUICK), machine={"cpu_model": "cpu", "cpu_count": 2, "memory_gib": 1,
+                                                     "disk": {"source": "/dev/x", "fstype": "ext4",
+                                                              "size_1k_blocks": "1048576"},
+                                                     "kernel": "6"})
+    return results
 
 
 class MarkdownTests(unittest.TestCase):
