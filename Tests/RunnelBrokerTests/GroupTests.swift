@@ -1,4 +1,5 @@
-import RunnelBroker
+@testable import RunnelBroker
+import RunnelGroups
 import RunnelStorage
 import RunnelWire
 import XCTest
@@ -200,5 +201,69 @@ final class GroupPersistenceTests: XCTestCase {
         let described = try await harness.call(named, version: 12)
         XCTAssertEqual(described?.topics.first?.isInternal, true)
         XCTAssertEqual(described?.topics.first?.errorCode, 0)
+    }
+}
+
+/// The coordinator's availability as requests see it, and the group settings `serve` passes down.
+final class GroupCoordinatorAvailabilityTests: XCTestCase {
+    func testCoordinatorAnswersLoadInProgressUntilLoadedAndNotAvailableOnceStopped() async {
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        XCTAssertEqual(coordinator.unavailableError, .coordinatorLoadInProgress)
+        let request = JoinRequest(
+            groupID: "g", memberID: "", groupInstanceID: nil, clientID: "c", clientHost: "/h", protocolType: "consumer",
+            protocols: [GroupProtocol(name: "range", metadata: [])], sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000,
+            requireKnownMemberID: true)
+        let whileLoading = await coordinator.join(request)
+        XCTAssertNil(whileLoading, "nothing is served before the state is rebuilt")
+
+        coordinator.load([], writer: GroupRecordWriter { _ in { true } })
+        XCTAssertNil(coordinator.unavailableError)
+        let loaded = await coordinator.join(request)
+        XCTAssertEqual(loaded?.error, .memberIDRequired)
+
+        coordinator.stop()
+        XCTAssertEqual(coordinator.unavailableError, .coordinatorNotAvailable)
+    }
+
+    func testSessionTimeoutBelowTheConfiguredMinimumIsRefused() async throws {
+        let harness = try await BrokerHarness {
+            $0.groupInitialRebalanceDelayMs = 20
+            $0.groupSessionTimeoutMsMin = 12_000
+        }
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let refused = try await harness.call(GroupTests.joinRequest(group: "g"), version: 5)
+        XCTAssertEqual(refused?.errorCode, ErrorCode.invalidSessionTimeout.rawValue, "10 s is below the 12 s minimum")
+        var allowed = GroupTests.joinRequest(group: "g")
+        allowed.sessionTimeoutMs = 12_000
+        let joined = try await harness.call(allowed, version: 5)
+        XCTAssertEqual(joined?.errorCode, ErrorCode.memberIdRequired.rawValue)
+    }
+
+    func testOffsetsTopicAndDefaultFactorTopicsGetOneReplicaOnOneBroker() async throws {
+        let harness = try await GroupTests.groupHarness()
+        XCTAssertEqual(harness.broker.settings.offsetsTopicReplicationFactor, 3)
+        XCTAssertEqual(harness.broker.settings.defaultReplicationFactor, 3)
+        var create = CreateTopicsRequest()
+        var topic = CreateTopicsRequest.CreatableTopic()
+        topic.name = "defaulted"
+        topic.numPartitions = 2
+        topic.replicationFactor = -1
+        create.topics = [topic]
+        let created = try await harness.call(create, version: 5)
+        XCTAssertEqual(created?.topics.first?.errorCode, 0, created?.topics.first?.errorMessage ?? "")
+
+        var metadata = MetadataRequest()
+        metadata.topics = ["__consumer_offsets", "defaulted", "auto-created"].map { name in
+            var wanted = MetadataRequest.MetadataRequestTopic()
+            wanted.name = name
+            return wanted
+        }
+        metadata.allowAutoTopicCreation = true
+        let described = try await harness.call(metadata, version: 12)
+        let replicas = Dictionary(uniqueKeysWithValues: (described?.topics ?? []).map { ($0.name ?? "", $0.partitions.map(\.replicaNodes)) })
+        XCTAssertEqual(replicas["__consumer_offsets"], [[1]])
+        XCTAssertEqual(replicas["defaulted"], [[1], [1]])
+        XCTAssertEqual(replicas["auto-created"], [[1]])
     }
 }
