@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 BOOTSTRAP = sys.argv[1]
@@ -44,9 +44,24 @@ async def group_consumer(group, topic=None):
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500)
     if topic:
-        consumer.subscribe([topic])
+        consumer.subscribe([topic], listener=CommitOnRevoke(consumer))
     await consumer.start()
     return consumer
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits what was consumed before a rebalance takes partitions away, so their next owner does not
+    read it again."""
+
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked):
+        if revoked:
+            await self.consumer.commit()
+
+    async def on_partitions_assigned(self, assigned):
+        pass
 
 
 async def poll_into(consumer, seen, timeout_ms):

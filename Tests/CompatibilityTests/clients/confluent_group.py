@@ -89,6 +89,15 @@ def commit(consumer):
             raise
 
 
+def subscribe(consumer, topic):
+    """Subscribes, committing what was consumed before partitions are revoked in a rebalance (without it,
+    the next owner re-reads what this member consumed since its last commit)."""
+    def revoked(consumer, partitions):
+        commit(consumer)
+
+    consumer.subscribe([topic], on_revoke=revoked)
+
+
 def owned(consumer):
     return {tp.partition for tp in consumer.assignment()}
 
@@ -116,7 +125,7 @@ def scenario_leave():
     produce(topic, first)
     consumers = [group_consumer(group) for _ in range(3)]
     for consumer in consumers:
-        consumer.subscribe([topic])
+        subscribe(consumer, topic)
     seen = {}
     poll_until(consumers, seen, lambda: len(seen) == len(first) and partitioned([owned(c) for c in consumers]))
     for consumer in consumers:
@@ -215,7 +224,7 @@ def scenario_sigstop():
     create(topic, 6)
     consumers = [group_consumer(group) for _ in range(2)]
     for consumer in consumers:
-        consumer.subscribe([topic])
+        subscribe(consumer, topic)
     child = Child(group, topic)
     try:
         seen = {}
@@ -254,8 +263,8 @@ def scenario_sigstop():
             if (p, o) in seen:
                 assert outcome.startswith("ERR"), f"the fenced member committed {p}:{o} again ({outcome})"
         third = [f"x{i}" for i in range(60)]
-        produce(topic, third)
         before = len(child.got())
+        produce(topic, third)
 
         def third_round():
             """Third-round records: consumed here, or consumed and committed by the child."""
@@ -268,6 +277,9 @@ def scenario_sigstop():
         time.sleep(1)  # the child's last commits
         keys = third_round()
         assert len(keys) == len(set(keys)) == len(third), f"third round: {len(keys)} records, {len(set(keys))} distinct"
+    except BaseException:
+        print("child said:\n" + "\n".join(child.snapshot()[-70:]), flush=True)
+        raise
     finally:
         for consumer in consumers:
             consumer.close()
@@ -290,7 +302,7 @@ def scenario_resume():
     produce(topic, values)
     consumers = [group_consumer(group) for _ in range(2)]
     for consumer in consumers:
-        consumer.subscribe([topic])
+        subscribe(consumer, topic)
     seen = {}
     poll_until(consumers, seen, lambda: len(seen) >= len(values) and partitioned([owned(c) for c in consumers]))
     end = time.time() + 1  # nothing before the committed offsets comes back

@@ -3,12 +3,14 @@
 Prints `PASS <name>` per scenario; any failure raises (exit code 1). The `describe` scenario also runs
 `runnel group list|describe` (the binary named by RUNNEL_BINARY) against the group while it is live."""
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 BOOTSTRAP = sys.argv[1]
@@ -43,8 +45,85 @@ def group_consumer(group, topic=None):
                              auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500,
                              client_id=name("kp"))
     if topic:
-        consumer.subscribe([topic])
+        consumer.subscribe([topic], listener=CommitOnRevoke(consumer))
     return consumer
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits what was consumed before a rebalance takes partitions away, so their next owner does not
+    read it again."""
+
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked):
+        # Runs on the client's IO thread, where a blocking commit is refused; the commit is sent before
+        # the JoinGroup that follows.
+        if revoked:
+            self.consumer.commit_async()
+
+    def on_partitions_assigned(self, assigned):
+        pass
+
+
+class Member(threading.Thread):
+    """One consumer polled by its own thread, as a separate application would run it: a consumer polled
+    with short timeouts in turn with others from one thread keeps abandoning its JoinGroup and rejoining."""
+
+    def __init__(self, group, topic, seen, lock):
+        super().__init__(daemon=True)
+        self.consumer = group_consumer(group, topic)
+        self.client_id = self.consumer.config["client_id"]
+        self.seen, self.lock = seen, lock
+        self.partitions = set()
+        self.calls = queue.Queue()
+        self.stopping = threading.Event()
+        self.failure = None
+        self.start()
+
+    def run(self):
+        try:
+            while not self.stopping.is_set():
+                for tp, records in self.consumer.poll(timeout_ms=100).items():
+                    with self.lock:
+                        for record in records:
+                            key = (tp.partition, record.offset)
+                            assert key not in self.seen, f"record {key} consumed twice"
+                            self.seen[key] = record.value
+                self.partitions = {tp.partition for tp in self.consumer.assignment()}
+                while not self.calls.empty():
+                    call, answer = self.calls.get()
+                    answer.put(call(self.consumer))
+        except BaseException as error:  # reported by the main thread
+            self.failure = error
+        finally:
+            self.consumer.close()
+
+    def call(self, function):
+        """Runs `function(consumer)` on the member's thread (KafkaConsumer is not thread-safe)."""
+        answer = queue.Queue()
+        self.calls.put((function, answer))
+        return answer.get(timeout=TIMEOUT)
+
+    def close(self):
+        self.stopping.set()
+        self.join(TIMEOUT)
+        assert self.failure is None, self.failure
+
+
+def consume_as_group(members, seen, lock, expected_count, deadline_s=60):
+    """Waits until all records are seen and the members' assignments partition 0..5."""
+    deadline = time.time() + deadline_s
+    while time.time() < deadline:
+        for member in members:
+            assert member.failure is None, member.failure
+        parts = [member.partitions for member in members]
+        with lock:
+            count = len(seen)
+        if count >= expected_count and all(parts) and sum(map(len, parts)) == 6 and set().union(*parts) == set(range(6)):
+            return parts
+        time.sleep(0.1)
+    raise AssertionError(f"consumed {len(seen)} of {expected_count}; assignments {[m.partitions for m in members]}")
 
 
 def poll_into(consumer, seen, timeout_ms):
@@ -55,28 +134,6 @@ def poll_into(consumer, seen, timeout_ms):
             seen[key] = record.value
 
 
-def owned(consumer):
-    return {tp.partition for tp in consumer.assignment()}
-
-
-def consume_as_group(consumers, seen, expected_count, deadline_s=60):
-    """Polls every member until all records are seen and the members' assignments partition 0..5."""
-    deadline = time.time() + deadline_s
-    while time.time() < deadline:
-        for consumer in consumers:
-            poll_into(consumer, seen, 200)
-        parts = [owned(c) for c in consumers]
-        if len(seen) >= expected_count and all(parts) and sum(map(len, parts)) == 6:
-            return parts
-    parts = [owned(c) for c in consumers]
-    raise AssertionError(f"consumed {len(seen)} of {expected_count}; assignments {parts}")
-
-
-def check_partitioned(parts):
-    assert all(parts), f"a consumer got no partitions: {parts}"
-    assert sum(map(len, parts)) == 6 and set().union(*parts) == set(range(6)), f"assignments not a partition of 0..5: {parts}"
-
-
 def scenario_group():
     """Three consumers of one group on six partitions: disjoint assignments covering all, every record once;
     after commit and close, a reopened consumer resumes exactly at the committed offsets."""
@@ -84,14 +141,15 @@ def scenario_group():
     create(topic, 6)
     first = [f"v{i}" for i in range(60)]
     ends = produce(topic, first)
-    consumers = [group_consumer(group, topic) for _ in range(3)]
-    seen = {}
-    check_partitioned(consume_as_group(consumers, seen, len(first)))
-    assert sorted(v.decode() for v in seen.values()) == sorted(first), f"consumed {len(seen)} of {len(first)}"
-    for consumer in consumers:
-        consumer.commit()
-    for consumer in consumers:
-        consumer.close()
+    seen, lock = {}, threading.Lock()
+    members = [Member(group, topic, seen, lock) for _ in range(3)]
+    consume_as_group(members, seen, lock, len(first))
+    with lock:
+        assert sorted(v.decode() for v in seen.values()) == sorted(first), f"consumed {len(seen)} of {len(first)}"
+    for member in members:
+        member.call(lambda consumer: consumer.commit())
+    for member in members:
+        member.close()
 
     second = [f"w{i}" for i in range(30)]
     produce(topic, second)
@@ -140,26 +198,17 @@ def scenario_describe():
     topic, group = name("kpd"), name("g")
     create(topic, 6)
     ends = produce(topic, [f"v{i}" for i in range(60)])
-    consumers = [group_consumer(group, topic) for _ in range(2)]
-    seen = {}
-    stable = None
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        for consumer in consumers:
-            poll_into(consumer, seen, 200)
-        parts = [owned(c) for c in consumers]
-        if len(seen) == 60 and all(parts) and sum(map(len, parts)) == 6:
-            stable = parts
-            break
-    assert stable, f"consumed {len(seen)}; assignments {[owned(c) for c in consumers]}"
-    for consumer in consumers:
-        consumer.commit()
+    seen, lock = {}, threading.Lock()
+    members = [Member(group, topic, seen, lock) for _ in range(2)]
+    consume_as_group(members, seen, lock, 60)
+    for member in members:
+        member.call(lambda consumer: consumer.commit())
     produce(topic, [f"lag{i}" for i in range(12)])  # lag: produced after the commit
     probe = KafkaConsumer(bootstrap_servers=BOOTSTRAP)
     final_ends = {tp.partition: o for tp, o in probe.end_offsets([TopicPartition(topic, p) for p in range(6)]).items()}
     probe.close()
     assert sum(final_ends.values()) == 72, final_ends
-    client_ids = {c.config["client_id"] for c in consumers}
+    client_ids = {member.client_id for member in members}
 
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     listed = admin.list_groups()
@@ -170,11 +219,11 @@ def scenario_describe():
     print(f"DESCRIBED {info}", flush=True)
     assert info["error"] is None and info["group_state"] == "Stable" and info["protocol_type"] == "consumer", info
     assert info["protocol_data"] in ("range", "roundrobin", "sticky", "cooperative-sticky"), info
-    members = info["members"]
-    assert len(members) == 2, members
-    assert {m["client_id"] for m in members} == client_ids, (members, client_ids)
-    assert all(m["client_host"] for m in members), members
-    assigned = [partitions_of(m["member_assignment"], topic) for m in members]
+    described = info["members"]
+    assert len(described) == 2, described
+    assert {m["client_id"] for m in described} == client_ids, (described, client_ids)
+    assert all(m["client_host"] for m in described), described
+    assigned = [partitions_of(m["member_assignment"], topic) for m in described]
     assert sum(map(len, assigned)) == 6 and set().union(*assigned) == set(range(6)), f"described assignments {assigned}"
     offsets = admin.list_group_offsets(group)[group]
     print(f"OFFSETS {offsets}", flush=True)
@@ -190,13 +239,13 @@ def scenario_describe():
         text = run_cli("group", "describe", group)
         lines = text.splitlines()
         assert fields(lines[0])["state"] == "Stable" and fields(lines[0])["members"] == "2", lines[0]
-        members = [fields(l) for l in lines if l.startswith("\tmember=")]
-        assert {m["client"] for m in members} == client_ids, members
-        cli_assigned = [set(m["assigned"].split(",")) for m in members]
+        cli_members = [fields(l) for l in lines if l.startswith("\tmember=")]
+        assert {m["client"] for m in cli_members} == client_ids, cli_members
+        cli_assigned = [set(m["assigned"].split(",")) for m in cli_members]
         assert set().union(*cli_assigned) == {f"{topic}-{p}" for p in range(6)} and sum(map(len, cli_assigned)) == 6, cli_assigned
         rows = {int(f["partition"]): f for f in (fields(l) for l in lines if l.startswith("\ttopic="))}
         assert sorted(rows) == list(range(6)), rows
-        member_ids = {m["member"] for m in members}
+        member_ids = {m["member"] for m in cli_members}
         for p, row in rows.items():
             assert row["topic"] == topic, row
             assert int(row["committed"].replace("-", "0")) == ends.get(p, 0), (p, row, ends)
@@ -204,8 +253,8 @@ def scenario_describe():
             assert row["committed"] == "-" or int(row["lag"]) == final_ends[p] - ends.get(p, 0), (p, row)
             assert row["member"] in member_ids, row
         assert sum(int(r["lag"]) for r in rows.values() if r["lag"] != "-") == 12, rows
-    for consumer in consumers:
-        consumer.close()
+    for member in members:
+        member.close()
 
 
 SCENARIOS = {k[len("scenario_"):]: v for k, v in globals().items() if k.startswith("scenario_")}
