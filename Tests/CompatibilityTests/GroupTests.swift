@@ -48,10 +48,71 @@ final class GroupCompatibilityTests: XCTestCase {
         XCTAssertTrue(stdout.contains("CLI runnel group describe"), "the runnel binary was run: \(stdout)")
     }
 
+    func testKcatBalancedConsumersShareSixPartitionsAndCommitOnExit() throws {
+        try Tools.require(Tools.kcat, "kcat")
+        let topic = "kcatg-\(UUID().uuidString.prefix(8))", group = "g-\(UUID().uuidString.prefix(8))"
+        let create = try runCommand(BrokerProcess.binary, ["topic", "create", topic, "--partitions", "6", "--bootstrap", broker.bootstrap])
+        XCTAssertEqual(create.status, 0, create.stderr)
+        let lines = (0..<60).map { "k\($0):v\($0)" }.joined(separator: "\n") + "\n"
+        let produced = try runCommand(Tools.kcat, ["-b", broker.bootstrap, "-t", topic, "-P", "-K:"], input: Data(lines.utf8))
+        XCTAssertEqual(produced.status, 0, produced.stderr)
+
+        // Two balanced consumers at once; each exits when its partitions are read (and commits on close).
+        let outputs = Outputs(), bootstrap = broker.bootstrap
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            outputs.append(Result {
+                try runCommand(
+                    Tools.kcat, ["-b", bootstrap, "-G", group, topic, "-e", "-f", "%p %o\\n", "-X", "auto.offset.reset=earliest"],
+                    timeoutSeconds: 60)
+            })
+        }
+        var consumed: [String] = []
+        for result in outputs.all {
+            let output = try result.get()
+            XCTAssertEqual(output.status, 0, output.stderr)
+            consumed += output.stdout.split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(consumed.count, 60, "every record once: \(consumed.sorted())")
+        XCTAssertEqual(Set(consumed).count, 60)
+
+        let described = try runCommand(BrokerProcess.binary, ["group", "describe", group, "--bootstrap", broker.bootstrap])
+        XCTAssertEqual(described.status, 0, described.stderr)
+        let rows = described.stdout.split(separator: "\n").filter { $0.hasPrefix("\ttopic=") }
+        XCTAssertEqual(rows.count, 6, described.stdout)
+        XCTAssertTrue(rows.allSatisfy { $0.contains("\tlag=0\t") }, "everything read was committed: \(described.stdout)")
+    }
+
     func testRunnelGroupDescribeOfAnUnknownGroupFails() throws {
         let output = try runCommand(BrokerProcess.binary, ["group", "describe", "no-such-group", "--bootstrap", broker.bootstrap])
         XCTAssertEqual(output.status, 1, output.stdout)
         XCTAssertTrue(output.stderr.contains("group no-such-group does not exist"), output.stderr)
+    }
+}
+
+/// `serve`'s group options are checked before the broker starts: flags and their `RUNNEL_*` variables.
+final class GroupServeOptionTests: XCTestCase {
+    func serve(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        try Tools.requireBroker()
+        let dataDir = NSTemporaryDirectory() + "runnel-options-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        return try runCommand(
+            BrokerProcess.binary, ["serve", "--data-dir", dataDir, "--kafka-listener", "127.0.0.1:\(try BrokerProcess.freePort())"] + arguments,
+            timeoutSeconds: 30, environment: environment)
+    }
+
+    func testSessionTimeoutBoundsThatCrossAreRefused() throws {
+        let output = try serve(["--group-min-session-timeout-ms", "7000", "--group-max-session-timeout-ms", "6000"])
+        XCTAssertEqual(output.status, 2, output.stderr)
+        XCTAssertTrue(output.stderr.contains("--group-min-session-timeout-ms 7000 is above --group-max-session-timeout-ms 6000"), output.stderr)
+    }
+
+    func testAnEnvironmentVariableIsReadAndCheckedWhenTheFlagIsAbsent() throws {
+        let output = try serve([], environment: ["RUNNEL_OFFSETS_RETENTION_MINUTES": "soon"])
+        XCTAssertEqual(output.status, 2, output.stderr)
+        XCTAssertTrue(output.stderr.contains("--offsets-retention-minutes (RUNNEL_OFFSETS_RETENTION_MINUTES): 'soon' is not an integer"), output.stderr)
+        let replicas = try serve([], environment: ["RUNNEL_OFFSETS_TOPIC_REPLICATION_FACTOR": "0"])
+        XCTAssertEqual(replicas.status, 2, replicas.stderr)
+        XCTAssertTrue(replicas.stderr.contains("RUNNEL_OFFSETS_TOPIC_REPLICATION_FACTOR"), replicas.stderr)
     }
 }
 
@@ -76,6 +137,14 @@ final class GroupRestartTests: XCTestCase {
         let total = ends.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }.reduce(0, +)
         XCTAssertEqual(total, 90, ends)
     }
+}
+
+/// Results gathered from concurrent runs.
+final class Outputs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<Output, any Error>] = []
+    func append(_ result: Result<Output, any Error>) { lock.lock(); results.append(result); lock.unlock() }
+    var all: [Result<Output, any Error>] { lock.lock(); defer { lock.unlock() }; return results }
 }
 
 /// Runs a client script's scenario against `broker`; fails with the script's output and the broker log's tail.
