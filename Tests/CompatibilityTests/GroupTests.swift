@@ -43,6 +43,10 @@ final class GroupCompatibilityTests: XCTestCase {
         if let seconds { XCTAssertGreaterThanOrEqual(seconds, 5.5, "the stopped member was replaced before its session expired") }
     }
 
+    func testConfluentKafkaStaticMemberReturnsWithinItsSessionWithoutARebalance() throws {
+        try runGroupScenario(broker, "confluent_group.py", ["static"])
+    }
+
     func testKafkaPythonAdminAndRunnelGroupCommandDescribeALiveGroup() throws {
         let stdout = try runGroupScenario(broker, "kafka_python_group.py", ["describe"], environment: ["RUNNEL_BINARY": BrokerProcess.binary])
         XCTAssertTrue(stdout.contains("CLI runnel group describe"), "the runnel binary was run: \(stdout)")

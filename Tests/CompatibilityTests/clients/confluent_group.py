@@ -1,7 +1,7 @@
 """Consumer group membership changes with confluent-kafka (librdkafka).
 Usage: confluent_group.py HOST:PORT SCENARIO [ARGS...]
 
-Scenarios: `leave`, `sigstop`, `resume TOPIC GROUP ENDS` (ENDS is `-` for a new topic, else the
+Scenarios: `leave`, `sigstop`, `static`, `resume TOPIC GROUP ENDS` (ENDS is `-` for a new topic, else the
 `p:offset,...` the previous run printed); `member GROUP TOPIC` is the child process `sigstop` stops.
 Prints `PASS <name>`; any failure raises (exit code 1)."""
 import json
@@ -142,6 +142,50 @@ def scenario_leave():
     assert left_partitions <= set().union(*parts), (left_partitions, parts)
     assert sorted(v.decode() for v in seen.values()) == sorted(first + second)
     for consumer in staying:
+        commit(consumer)
+        consumer.close()
+    assert committed_offsets(group, topic) == log_ends(topic)
+
+
+def scenario_static():
+    """Static members (`group.instance.id`): one closes and comes back within its session timeout; it gets
+    its partitions back with no rebalance, and the other member keeps its partitions throughout."""
+    topic, group = name("cgst"), name("g")
+    create(topic, 6)
+    events = []
+
+    def static_member(instance):
+        consumer = group_consumer(group, **{"group.instance.id": instance, "session.timeout.ms": 10000})
+
+        def assigned(consumer, partitions):
+            events.append((instance, "assign", sorted(tp.partition for tp in partitions)))
+
+        def revoked(consumer, partitions):
+            commit(consumer)
+            events.append((instance, "revoke", sorted(tp.partition for tp in partitions)))
+
+        consumer.subscribe([topic], on_assign=assigned, on_revoke=revoked)
+        return consumer
+
+    first = [f"v{i}" for i in range(60)]
+    produce(topic, first)
+    a, b = static_member("a"), static_member("b")
+    seen = {}
+    poll_until([a, b], seen, lambda: len(seen) == len(first) and partitioned([owned(a), owned(b)]))
+    before = (owned(a), owned(b))
+    commit(a)
+    commit(b)
+    a.close()
+    mark = len(events)
+    again = static_member("a")
+    second = [f"w{i}" for i in range(60)]
+    produce(topic, second)
+    poll_until([again, b], seen, lambda: len(seen) == len(first) + len(second) and partitioned([owned(again), owned(b)]),
+               what="the returning static member")
+    after = (owned(again), owned(b))
+    assert after == before, f"assignments changed: {before} -> {after}"
+    assert not [e for e in events[mark:] if e[0] == "b"], f"the other member saw a rebalance: {events[mark:]}"
+    for consumer in (again, b):
         commit(consumer)
         consumer.close()
     assert committed_offsets(group, topic) == log_ends(topic)
