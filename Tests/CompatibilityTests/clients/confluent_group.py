@@ -4,6 +4,7 @@ Usage: confluent_group.py HOST:PORT SCENARIO [ARGS...]
 Scenarios: `leave`, `sigstop`, `static`, `resume TOPIC GROUP ENDS` (ENDS is `-` for a new topic, else the
 `p:offset,...` the previous run printed); `member GROUP TOPIC` is the child process `sigstop` stops.
 Prints `PASS <name>`; any failure raises (exit code 1)."""
+import ctypes
 import json
 import os
 import signal
@@ -222,9 +223,14 @@ class Child:
 
     def __init__(self, group, topic):
         self.process = subprocess.Popen([sys.executable, __file__, BOOTSTRAP, "member", group, topic],
-                                        stdout=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, text=True, preexec_fn=Child.die_with_parent)
         self.lines, self.lock = [], threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
+
+    @staticmethod
+    def die_with_parent():
+        """A stopped child must not outlive a test runner that gave up on its parent (PR_SET_PDEATHSIG)."""
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
     def _read(self):
         for line in self.process.stdout:
