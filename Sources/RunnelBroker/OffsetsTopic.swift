@@ -73,6 +73,9 @@ extension Broker {
                 guard let self else { return false }
                 return await self.waitForHighWatermark(partition, atLeast: end, timeoutMs: OffsetsTopic.writeTimeoutMs) == nil
             }
+        } readAll: {
+            guard !partition.isDeleted else { throw BrokerError(.notCoordinator, "\(OffsetsTopic.name) was deleted") }
+            return try Self.readGroupRecords(partition)
         }
     }
 

@@ -2,6 +2,7 @@
 import RunnelGroups
 import RunnelStorage
 import RunnelWire
+import Synchronization
 import XCTest
 
 /// The group APIs end to end through the broker's dispatch.
@@ -216,13 +217,72 @@ final class GroupCoordinatorAvailabilityTests: XCTestCase {
         let whileLoading = await coordinator.join(request)
         XCTAssertNil(whileLoading, "nothing is served before the state is rebuilt")
 
-        coordinator.load([], writer: GroupRecordWriter { _ in { true } })
+        coordinator.load([], writer: GroupRecordWriter(append: { _ in { true } }, readAll: { [] }))
         XCTAssertNil(coordinator.unavailableError)
         let loaded = await coordinator.join(request)
         XCTAssertEqual(loaded?.error, .memberIDRequired)
 
         coordinator.stop()
         XCTAssertEqual(coordinator.unavailableError, .coordinatorNotAvailable)
+    }
+
+    func testAFailedWriteLeavesNothingInMemoryThatTheLogLacks() async {
+        let log = FakeGroupLog()
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        coordinator.load([], writer: log.writer)
+        let partition = RunnelGroups.TopicPartition("t", 0)
+        func commit(_ offset: Int64) async -> GroupError? {
+            await coordinator.commitOffsets(
+                groupID: "g", generationID: -1, memberID: "", groupInstanceID: nil,
+                offsets: [OffsetCommitEntry(partition, offset: offset)], retentionMs: nil
+            ).first?.1
+        }
+        func fetched() -> Int64? { (coordinator.fetchOffsets(groupID: "g", partitions: [partition]).offsets[partition] ?? nil)?.offset }
+
+        let first = await commit(5)
+        XCTAssertEqual(first, GroupError.none)
+        log.failing = true
+        let failed = await commit(9)
+        XCTAssertEqual(failed, .coordinatorNotAvailable)
+        XCTAssertEqual(fetched(), 5, "the commit answered as failed is not visible")
+        XCTAssertNil(coordinator.unavailableError, "the log could be read back: still the coordinator")
+        log.failing = false
+        let retried = await commit(9)
+        XCTAssertEqual(retried, GroupError.none)
+        XCTAssertEqual(fetched(), 9)
+    }
+
+    func testAnUnreadableLogAfterAFailedWriteMakesThisNodeNotTheCoordinator() async {
+        let log = FakeGroupLog()
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        coordinator.load([], writer: log.writer)
+        log.failing = true
+        log.unreadable = true
+        let answers = await coordinator.commitOffsets(
+            groupID: "g", generationID: -1, memberID: "", groupInstanceID: nil,
+            offsets: [OffsetCommitEntry(RunnelGroups.TopicPartition("t", 0), offset: 1)], retentionMs: nil)
+        XCTAssertEqual(answers.map(\.1), [.coordinatorNotAvailable])
+        XCTAssertEqual(coordinator.unavailableError, .notCoordinator)
+    }
+
+    func testCommitAfterTheOffsetsTopicIsDeletedIsNotKeptAndAnswersNotCoordinator() async throws {
+        let harness = try await GroupTests.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        var delete = DeleteTopicsRequest()
+        delete.topicNames = ["__consumer_offsets"]
+        let deleted = try await harness.call(delete, version: 4)
+        XCTAssertEqual(deleted?.responses.first?.errorCode, 0)
+
+        let commit = try await harness.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 5]), version: 8)
+        XCTAssertEqual(commit?.topics.first?.partitions.first?.errorCode, ErrorCode.coordinatorNotAvailable.rawValue)
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "g"
+        fetch.topics = nil
+        let fetched = try await harness.call(fetch, version: 7)
+        XCTAssertEqual(fetched?.errorCode, ErrorCode.notCoordinator.rawValue, "nothing answered from memory the log lost")
+        XCTAssertEqual(fetched?.topics.isEmpty, true)
     }
 
     func testSessionTimeoutBelowTheConfiguredMinimumIsRefused() async throws {
@@ -266,4 +326,43 @@ final class GroupCoordinatorAvailabilityTests: XCTestCase {
         XCTAssertEqual(replicas["defaulted"], [[1], [1]])
         XCTAssertEqual(replicas["auto-created"], [[1]])
     }
+}
+
+/// An offsets log in memory whose writes can be made to fail.
+final class FakeGroupLog: Sendable {
+    private struct State {
+        var records: [GroupRecord] = []
+        var failing = false
+        var unreadable = false
+    }
+    private let state = Mutex(State())
+
+    var failing: Bool {
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
+    var unreadable: Bool {
+        get { state.withLock { $0.unreadable } }
+        set { state.withLock { $0.unreadable = newValue } }
+    }
+
+    var writer: GroupRecordWriter {
+        GroupRecordWriter(
+            append: { records in
+                // A failed write appends nothing.
+                let ok = self.state.withLock { state in
+                    if !state.failing { state.records += records }
+                    return !state.failing
+                }
+                return { ok }
+            },
+            readAll: {
+                try self.state.withLock { state in
+                    if state.unreadable { throw FakeLogError.unreadable }
+                    return state.records
+                }
+            })
+    }
+
+    enum FakeLogError: Error { case unreadable }
 }
