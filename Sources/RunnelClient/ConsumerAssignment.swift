@@ -1,7 +1,7 @@
 /// The consumer protocol's assignment bytes (Kafka's `ConsumerProtocolAssignment`, versions 0–3, which
 /// classic consumers put in SyncGroup and DescribeGroups shows): which partitions of which topics a
 /// member owns. Newer versions only append fields, so a reader of the common prefix reads them all.
-public struct ConsumerAssignment: Sendable, Equatable {
+public struct ConsumerAssignment: Sendable {
     public var version: Int16
     /// Topic → partitions, in the order the bytes list them.
     public var partitions: [(topic: String, partitions: [Int32])]
@@ -9,11 +9,6 @@ public struct ConsumerAssignment: Sendable, Equatable {
     public init(version: Int16 = 0, partitions: [(topic: String, partitions: [Int32])]) {
         self.version = version
         self.partitions = partitions
-    }
-
-    public static func == (lhs: ConsumerAssignment, rhs: ConsumerAssignment) -> Bool {
-        lhs.version == rhs.version && lhs.partitions.count == rhs.partitions.count
-            && zip(lhs.partitions, rhs.partitions).allSatisfy { $0.topic == $1.topic && $0.partitions == $1.partitions }
     }
 
     /// nil for bytes that are not a consumer assignment (another protocol type, or truncated).
@@ -35,24 +30,6 @@ public struct ConsumerAssignment: Sendable, Equatable {
             topics.append((topic, partitions))
         }
         return ConsumerAssignment(version: version, partitions: topics)
-    }
-
-    /// Version 0 bytes with no user data (what a test or a simple leader sends).
-    public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        func int16(_ value: Int16) { out += [UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)] }
-        func int32(_ value: Int32) { for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> shift)) } }
-        int16(version)
-        int32(Int32(partitions.count))
-        for (topic, indexes) in partitions {
-            let utf8 = Array(topic.utf8)
-            int16(Int16(utf8.count))
-            out += utf8
-            int32(Int32(indexes.count))
-            indexes.forEach(int32)
-        }
-        int32(-1)  // null user data
-        return out
     }
 }
 
