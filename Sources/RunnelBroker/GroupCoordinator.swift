@@ -130,24 +130,60 @@ final class GroupCoordinator: Sendable {
     /// offset answered as failed but then fetched). Like Kafka, which reverts to its last committed
     /// state, the core is rebuilt from what the log holds. Parked joins and syncs are answered
     /// COORDINATOR_NOT_AVAILABLE and their members rejoin. A log that cannot be read (the offsets topic
-    /// was deleted) leaves this node answering NOT_COORDINATOR.
+    /// was deleted) makes this node resign (NOT_COORDINATOR) until the log is reopened.
     private func rebuildFromLog() {
         let now = nowMs()
-        state.withLock { state in
-            guard !state.stopped, let writer = state.writer else { return }
+        let reopen = state.withLock { state -> GroupRecordWriter? in
+            guard !state.stopped, let writer = state.writer else { return nil }
             Self.releaseWaiters(&state)
-            var config = self.config
-            state.memberIDIncarnation = max(state.memberIDIncarnation + 1, UInt64(max(now, 0)))
-            config.memberIDIncarnation = state.memberIDIncarnation
-            state.core = GroupCoordinatorCore(config: config)
             do {
-                state.core.load(try writer.readAll(), nowMs: now)
+                replaceCore(&state, records: try writer.readAll(), nowMs: now)
+                return nil
             } catch {
+                replaceCore(&state, records: [], nowMs: now)
                 state.writer = nil
                 state.resigned = true
+                return writer
+            }
+        }
+        if let reopen { reopenLog(reopen) }
+    }
+
+    /// A fresh core with member ids of a new incarnation, rebuilt from `records`.
+    private func replaceCore(_ state: inout State, records: [GroupRecord], nowMs: Int64) {
+        var config = self.config
+        state.memberIDIncarnation = max(state.memberIDIncarnation + 1, UInt64(max(nowMs, 0)))
+        config.memberIDIncarnation = state.memberIDIncarnation
+        state.core = GroupCoordinatorCore(config: config)
+        state.core.load(records, nowMs: nowMs)
+    }
+
+    /// How often and how long a resigned coordinator tries to reopen the offsets log (Kafka recreates a
+    /// missing offsets topic when a client looks for its coordinator).
+    static let reopenIntervalMs: Int64 = 1000
+    static let reopenAttemptsMax = 60
+
+    /// Recreates or reopens the offsets log in the background, then serves again from what it holds.
+    private func reopenLog(_ writer: GroupRecordWriter) {
+        Task { [weak self] in
+            for _ in 0..<Self.reopenAttemptsMax {
+                guard let self, !self.isStopped else { return }
+                if let (records, reopened) = try? await writer.reopen() {
+                    let now = self.nowMs()
+                    self.state.withLock { state in
+                        guard !state.stopped else { return }
+                        self.replaceCore(&state, records: records, nowMs: now)
+                        state.writer = reopened
+                        state.resigned = false
+                    }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(Self.reopenIntervalMs))
             }
         }
     }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// Runs one tick; returns how long to sleep before the next.
     private func runTick() async -> Int64 {
@@ -288,4 +324,7 @@ struct GroupRecordWriter: Sendable {
     let append: @Sendable ([GroupRecord]) -> (@Sendable () async -> Bool)
     /// Every record the log holds, in order: the state to rebuild after a failed write.
     let readAll: @Sendable () throws -> [GroupRecord]
+    /// The log (recreated if it was deleted), its records and a writer for it: how a coordinator that
+    /// could not read its log starts over.
+    let reopen: @Sendable () async throws -> (records: [GroupRecord], writer: GroupRecordWriter)
 }

@@ -76,6 +76,12 @@ extension Broker {
         } readAll: {
             guard !partition.isDeleted else { throw BrokerError(.notCoordinator, "\(OffsetsTopic.name) was deleted") }
             return try Self.readGroupRecords(partition)
+        } reopen: { [weak self] in
+            guard let self else { throw BrokerError(.coordinatorNotAvailable, "the broker stopped") }
+            let reopened = try await self.ensureOffsetsPartition()
+            let records = try Self.readGroupRecords(reopened)
+            self.logger.warning("group coordinator reopened \(OffsetsTopic.name) with \(records.count) records")
+            return (records, self.groupRecordWriter(reopened))
         }
     }
 
