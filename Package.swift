@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "RunnelBrokerTests",
             dependencies: [
-                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata",
+                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata", "RunnelGroups",
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -16,7 +16,8 @@ protocol ServedRequestHandler: RequestHandling {
 /// The seam between the network shell and the broker: opens the data directory, recovers the logs,
 /// starts the broker's background work.
 func makeRequestHandler(
-    config: BrokerConfig, metrics: PrometheusMetricsFactory, logger: Logger, logCleanerBackoffMs: Int64 = CleanerOptions.backoffDefaultMs
+    config: BrokerConfig, groups: GroupServeSettings, cleaner: CleanerServeSettings = CleanerServeSettings(backoffMs: CleanerServeOptions.backoffDefaultMs),
+    metrics: PrometheusMetricsFactory, logger: Logger
 ) async throws -> any ServedRequestHandler {
     try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
     let fsyncPass = CoreMetrics.Timer(label: "runnel_fsync_pass_duration_seconds", factory: metrics)
@@ -29,7 +30,8 @@ func makeRequestHandler(
         onPass: { durationNanoseconds, _, _ in fsyncPass.recordNanoseconds(durationNanoseconds) })
     do {
         var settings = BrokerSettings(config)
-        settings.logCleanerBackoffMs = logCleanerBackoffMs
+        groups.apply(to: &settings)
+        cleaner.apply(to: &settings)
         let broker = try await Broker(
             settings: settings, fileSystem: PosixFileSystem(), syncScheduler: syncScheduler,
             logger: logger, metricsFactory: metrics,

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Partitions of a topic created without a count (RUNNEL_NUM_PARTITIONS, default 1).")
     var numPartitions: String?
-    @Option(help: "Replicas of a topic created without a factor (RUNNEL_DEFAULT_REPLICATION_FACTOR, default 1).")
+    @Option(help: "Replicas of a topic created without a factor (RUNNEL_DEFAULT_REPLICATION_FACTOR, default 3, capped by live brokers).")
     var defaultReplicationFactor: String?
     @Option(help: "Create topics on first use (RUNNEL_AUTO_CREATE_TOPICS_ENABLE, default true).")
     var autoCreateTopicsEnable: String?
@@ -44,8 +44,8 @@ struct Serve: AsyncParsableCommand {
     var maxInFlightRequestsPerConnection: String?
     @Option(help: "How long shutdown waits for in-flight requests (RUNNEL_SHUTDOWN_GRACE_MS, default 10000).")
     var shutdownGraceMs: String?
-    @Option(help: "Pause between log cleaner passes over compacted topics (RUNNEL_LOG_CLEANER_BACKOFF_MS, default 15000).")
-    var logCleanerBackoffMs: String?
+    @OptionGroup(title: "Consumer groups") var groupOptions: GroupServeOptions
+    @OptionGroup(title: "Log cleaner") var cleanerOptions: CleanerServeOptions
 
     var settingFlags: [Setting: String] {
         let pairs: [(Setting, String?)] = [
@@ -78,10 +78,17 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail(error.message, code: 2)
         }
-        let cleanerBackoffMs: Int64
-        switch CleanerOptions.backoffMs(flag: logCleanerBackoffMs, environment: ProcessInfo.processInfo.environment) {
-        case .success(let value): cleanerBackoffMs = value
-        case .failure(let error): throw fail(error.message, code: 2)
+        let groupSettings: GroupServeSettings
+        do {
+            groupSettings = try groupOptions.resolve(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw fail(error.message, code: 2)
+        }
+        let cleanerSettings: CleanerServeSettings
+        do {
+            cleanerSettings = try cleanerOptions.resolve(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw fail(error.message, code: 2)
         }
         Logs.bootstrap(level: level)
         let logger = Logger(label: "runnel")
@@ -89,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = PrometheusMetricsFactory()
         let handler: any ServedRequestHandler
         do {
-            handler = try await makeRequestHandler(config: config, metrics: metrics, logger: logger, logCleanerBackoffMs: cleanerBackoffMs)
+            handler = try await makeRequestHandler(config: config, groups: groupSettings, cleaner: cleanerSettings, metrics: metrics, logger: logger)
         } catch {
             logger.critical("cannot start the broker: \(error)")
             throw ExitCode(1)
