@@ -44,7 +44,7 @@ final class PartitionRegistry: Sendable {
             indexIntervalBytes: max(settings.indexIntervalBytes, 1),
             cleanupPolicy: (settings.cleanupPolicyDelete ? CleanupPolicy.delete : []).union(settings.cleanupPolicyCompact ? .compact : []),
             deleteRetentionMs: max(settings.deleteRetentionMs, 0), minCompactionLagMs: max(settings.minCompactionLagMs, 0),
-            minCleanableDirtyRatio: min(max(settings.minCleanableDirtyRatio, 0), 1))
+            minCleanableDirtyRatio: settings.minCleanableDirtyRatio.isNaN ? 0.5 : min(max(settings.minCleanableDirtyRatio, 0), 1))
     }
 
     /// Opens, updates and deletes partition logs to match `image`. Serialised; an image older than one
