@@ -63,12 +63,13 @@ final class CompactionCompatibilityTests: XCTestCase {
         return consumed
     }
 
-    private func setUpBroker(backoffMs: Int) throws -> (BrokerProcess, String) {
+    private func setUpBroker(backoffMs: Int, deleteRetentionMs: Int? = nil) throws -> (BrokerProcess, String) {
         try Tools.requireBroker()
         try Tools.require(Tools.python, "the Python virtualenv with the Kafka clients")
         let broker = try BrokerProcess(extraArguments: ["--log-cleaner-backoff-ms", String(backoffMs)])
         let topic = "compacted-\(UUID().uuidString.prefix(8))"
-        let created = try runCommand(Tools.python, [script, "create", broker.bootstrap, topic, "2048"], timeoutSeconds: 60)
+        let created = try runCommand(Tools.python, [script, "create", broker.bootstrap, topic, "2048"] + (deleteRetentionMs.map { [String($0)] } ?? []),
+                                     timeoutSeconds: 60)
         XCTAssertEqual(created.status, 0, created.stdout + created.stderr)
         return (broker, topic)
     }
@@ -85,6 +86,34 @@ final class CompactionCompatibilityTests: XCTestCase {
         let keyless = try runCommand(Tools.python, [script, "keyless", broker.bootstrap, topic], timeoutSeconds: 60)
         XCTAssertEqual(keyless.status, 0, keyless.stderr)
         XCTAssertTrue(keyless.stdout.contains("ERROR INVALID_RECORD"), "a record without a key is refused: \(keyless.stdout)")
+    }
+
+    func testTombstonesGoOnceOlderThanDeleteRetention() throws {
+        let (broker, topic) = try setUpBroker(backoffMs: 100, deleteRetentionMs: 2_000)
+        defer { broker.stop() }
+        var acked = try produce(broker, topic, rounds: 10, keys: 6, firstRound: 0)
+        let tombstones = [latest(acked)["k0"]!, latest(acked)["k1"]!]
+        let producedAt = Date()
+        // Updates of the other keys only: the tombstones stay the latest records of k0 and k1, so only
+        // delete.retention.ms can remove them — at a pass after they were compacted once and grew old.
+        let deadline = Date().addingTimeInterval(60)
+        var consumed: [Int: Entry] = [:]
+        var round = 10
+        repeat {
+            Thread.sleep(forTimeInterval: 0.5)
+            let more = try client(["produce", broker.bootstrap, topic, "1", "4", String(round), "2", "-"], broker)
+            for ack in more { acked[ack.offset] = ack.entry }
+            round += 1
+            consumed = try consume(broker, topic)
+        } while tombstones.contains(where: { consumed[$0] != nil }) && Date() < deadline
+        XCTAssertTrue(tombstones.allSatisfy { consumed[$0] == nil }, "the tombstones were removed after \(round - 10) more rounds")
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(producedAt), 2, "not before delete.retention.ms")
+        XCTAssertFalse(consumed.values.contains { $0.key == "k0" || $0.key == "k1" }, "no older value of a deleted key comes back")
+        for (offset, entry) in consumed { XCTAssertEqual(acked[offset], entry, "offset \(offset)") }
+        let consumedLatest = latest(consumed)
+        for key in (2..<6).map({ "k\($0)" }) {
+            XCTAssertEqual(consumedLatest[key], latest(acked)[key], "key \(key) keeps its latest value")
+        }
     }
 
     /// Every key's latest acknowledged record is there — or a later record of the key that was stored

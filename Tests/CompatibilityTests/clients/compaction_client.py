@@ -1,9 +1,10 @@
 """confluent-kafka client for the compaction tests.
 Usage:
-  compaction_client.py create HOST:PORT TOPIC SEGMENT_BYTES
+  compaction_client.py create HOST:PORT TOPIC SEGMENT_BYTES [DELETE_RETENTION_MS]
       creates a one-partition topic with cleanup.policy=compact through the admin client
-  compaction_client.py produce HOST:PORT TOPIC ROUNDS KEYS ROUND_OFFSET
-      ROUNDS × KEYS acks=all updates (values r<round>-k<key>), then tombstones for keys 0 and 1;
+  compaction_client.py produce HOST:PORT TOPIC ROUNDS KEYS ROUND_OFFSET [FIRST_KEY TOMBSTONES]
+      ROUNDS × KEYS acks=all updates of keys FIRST_KEY… (default 0; values r<round>-k<key>), then
+      tombstones for the comma-separated TOMBSTONES keys (default k0,k1; "-" for none);
       prints `ACK <offset> <key> <value or -null->` per acknowledged record
   compaction_client.py stream HOST:PORT TOPIC COUNT KEYS VALUE_BYTES
       COUNT acks=all updates over KEYS keys (every 40th a tombstone), across broker restarts;
@@ -30,12 +31,16 @@ if command == "create":
     admin = AdminClient({"bootstrap.servers": bootstrap})
     configs = {"cleanup.policy": "compact", "segment.bytes": segment_bytes, "segment.ms": "300",
                "min.cleanable.dirty.ratio": "0.01"}
+    if len(sys.argv) > 5:
+        configs["delete.retention.ms"] = sys.argv[5]
     futures = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1, config=configs)])
     futures[topic].result(30)
     print("CREATED", flush=True)
 
 elif command == "produce":
     rounds, keys, first_round = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    first_key = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+    tombstones = sys.argv[8] if len(sys.argv) > 8 else "k0,k1"
     # Small batches: each must fit the topic's small segments.
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 1, "batch.size": 600,
                          "message.timeout.ms": 20000, "enable.idempotence": True})
@@ -47,8 +52,9 @@ elif command == "produce":
         else:
             failures.append(err)
 
-    updates = [(f"k{k}", f"r{r}-k{k}") for r in range(first_round, first_round + rounds) for k in range(keys)]
-    updates += [("k0", None), ("k1", None)]
+    updates = [(f"k{k}", f"r{r}-k{k}") for r in range(first_round, first_round + rounds)
+               for k in range(first_key, first_key + keys)]
+    updates += [] if tombstones == "-" else [(key, None) for key in tombstones.split(",")]
     for key, value in updates:
         producer.produce(topic, key=key.encode(), value=None if value is None else value.encode(), partition=0,
                          on_delivery=report)
