@@ -1,4 +1,5 @@
 import CoreMetrics
+import Dispatch
 import Logging
 import NIOCore
 import RunnelGroups
@@ -202,7 +203,14 @@ public final class Broker: Sendable {
                 applyRetention()
             }
             if nowMs() - lastCleaningMs >= settings.logCleanerBackoffMs {
-                cleanCompactedLogs()
+                // A pass does blocking file I/O for a while: run it on a Dispatch thread, not on one of
+                // the few threads of the cooperative pool that request handling shares.
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global(qos: .utility).async { [self] in
+                        cleanCompactedLogs()
+                        done.resume()
+                    }
+                }
                 lastCleaningMs = nowMs()
             }
         }
