@@ -1,0 +1,142 @@
+import Foundation
+import RunnelLab
+import Synchronization
+import XCTest
+
+/// One scenario's shape: an acks=all stream to one partition on `node`, a fault injected after
+/// `beforeFaultMs` and held `holdMs` once verified, then healed; the stream goes on `afterHealMs`;
+/// then a fresh consumer reads the partition back from its first offset.
+struct FaultStream {
+    var name: String
+    var node: LabNode
+    var producer: ProducerSettings
+    var sendIntervalMs = 5
+    var beforeFaultMs = 2_000
+    var holdMs = 5_000
+    var afterHealMs = 5_000
+    var readTimeoutMs = 30_000
+
+    init(name: String, node: LabNode, producer: (inout ProducerSettings) -> Void = { _ in }) {
+        self.name = name
+        self.node = node
+        var settings = ProducerSettings(bootstrap: node.bootstrap)
+        producer(&settings)
+        self.producer = settings
+    }
+}
+
+/// A fault as a scenario drives it: `inject` returns once the fault is verified; `heal` once the node
+/// is verified back. Both run on the fault thread.
+struct FaultSteps: Sendable {
+    let kind: FaultKind
+    let inject: @Sendable () throws -> Void
+    let heal: @Sendable () throws -> Void
+}
+
+/// What the fault thread reports back to the stream.
+final class FaultOutcome: Sendable {
+    private let state = Mutex<(healedNs: UInt64?, error: String?, done: Bool)>((nil, nil, false))
+
+    func finish(healedNs: UInt64?, error: String?) { state.withLock { $0 = (healedNs, error, true) } }
+    var done: Bool { state.withLock { $0.done } }
+    var healedNs: UInt64? { state.withLock { $0.healedNs } }
+    var error: String? { state.withLock { $0.error } }
+}
+
+extension FaultStream {
+    /// Runs the stream and the fault, checks the history, records the summary, and returns the problems
+    /// (empty when the scenario passed).
+    func run(_ steps: FaultSteps) throws -> [String] {
+        let recorder = HistoryRecorder()
+        let topic = "lab-\(name)-\(Int(Date().timeIntervalSince1970))"
+        let partition = TopicPartition(topic, 0)
+        var problems: [String] = []
+
+        let producer = try LabProducer(clientID: ClientID("producer-\(name)"), settings: self.producer, recorder: recorder)
+        // The first record creates the topic; the stream starts only once the node takes writes.
+        producer.send("\(name)-0", to: partition)
+        guard producer.drain(timeoutMs: 15_000), recorder.snapshot.sends.first?.acknowledgedOffset != nil else {
+            producer.close()
+            throw LabError("\(node) did not acknowledge the first record: \(recorder.snapshot.sends.first?.outcome as Any)")
+        }
+
+        let outcome = FaultOutcome()
+        let thread = Thread { [beforeFaultMs, holdMs, node] in
+            Thread.sleep(forTimeInterval: Double(beforeFaultMs) / 1000)
+            let injectedNs = recorder.nowNs()
+            do {
+                try steps.inject()
+            } catch {
+                // Not verified, so it does not count: no fault in the history.
+                outcome.finish(healedNs: nil, error: "\(steps.kind) of \(node) not verified: \(error)")
+                return
+            }
+            let verifiedNs = recorder.nowNs()
+            Thread.sleep(forTimeInterval: Double(holdMs) / 1000)
+            var healedNs: UInt64?
+            var failure: String?
+            do {
+                try steps.heal()
+                healedNs = recorder.nowNs()
+            } catch {
+                failure = "\(node) not back after \(steps.kind): \(error)"
+            }
+            recorder.record(.fault(FaultOperation(
+                kind: steps.kind, target: node.description, injectedNs: injectedNs, verifiedNs: verifiedNs,
+                healedNs: healedNs)))
+            outcome.finish(healedNs: healedNs, error: failure)
+        }
+        thread.start()
+
+        var sequence = 1
+        var nextSendNs = recorder.nowNs()
+        let intervalNs = UInt64(sendIntervalMs) * 1_000_000
+        let hardDeadlineNs = recorder.nowNs() + UInt64(beforeFaultMs + holdMs + afterHealMs + 180_000) * 1_000_000
+        while true {
+            let now = recorder.nowNs()
+            if outcome.done && now >= (outcome.healedNs ?? 0) + UInt64(afterHealMs) * 1_000_000 { break }
+            if now >= hardDeadlineNs {
+                problems.append("the fault thread did not finish in time")
+                break
+            }
+            if now >= nextSendNs {
+                producer.send("\(name)-\(sequence)", to: partition)
+                sequence += 1
+                // After a stall, resume the pace instead of bursting to catch up.
+                nextSendNs = max(nextSendNs + intervalNs, now - 100_000_000)
+            }
+            producer.serve(timeoutMs: 1)
+        }
+        if !producer.drain(timeoutMs: producer.settings.messageTimeoutMs + 5_000) {
+            problems.append("\(producer.pendingCount) sends had no delivery report")
+        }
+        producer.close()
+        if let error = outcome.error { problems.append(error) }
+
+        let consumer = try LabConsumer(
+            clientID: ClientID("consumer-\(name)"), settings: ConsumerSettings(bootstrap: node.bootstrap), recorder: recorder)
+        try consumer.assignFromBeginning([partition])
+        let read = consumer.readToEnd(partition, timeoutMs: readTimeoutMs)
+        consumer.close()
+        if !read.complete {
+            problems.append("read \(read.readCount) records up to \(read.nextOffset ?? 0), high watermark \(read.highWatermark.map(String.init) ?? "unknown")")
+        }
+
+        let history = recorder.snapshot
+        let check = HistoryChecker.check(history)
+        if !check.isClean {
+            problems.append("\(check.anomalies.count) anomalies, first: \(check.anomalies.prefix(5).map(\.description).joined(separator: "; "))")
+        }
+        var summary = ScenarioSummary.make(name: name, status: .passed, message: "", history: history, check: check)
+        if summary.faults.isEmpty, outcome.error == nil { problems.append("no verified fault in the history") }
+        if !summary.faults.isEmpty, summary.recoveryMs == nil { problems.append("nothing acknowledged after the fault healed") }
+        if !problems.isEmpty {
+            summary = ScenarioSummary.make(
+                name: name, status: .failed, message: problems.joined(separator: " | "), history: history, check: check)
+            let tail = producer.log.lines.suffix(10).joined(separator: "\n")
+            if !tail.isEmpty { problems.append("librdkafka log tail:\n\(tail)") }
+        }
+        LabRun.shared.add(summary)
+        return problems
+    }
+}
