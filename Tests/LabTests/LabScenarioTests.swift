@@ -24,8 +24,13 @@ final class LabScenarioTests: XCTestCase {
         }
     }
 
-    private func assertPassed(_ problems: [String], file: StaticString = #filePath, line: UInt = #line) {
-        for problem in problems { XCTFail(problem, file: file, line: line) }
+    /// Records the scenario's summary for the closing report; each problem fails the test.
+    private func assertPassed(_ result: ScenarioResult, file: StaticString = #filePath, line: UInt = #line) {
+        LabRun.shared.add(result.summary)
+        for problem in result.problems { XCTFail(problem, file: file, line: line) }
+        if !result.problems.isEmpty, !result.clientLogTail.isEmpty {
+            print("librdkafka log tail of \(result.summary.name):\n" + result.clientLogTail.joined(separator: "\n"))
+        }
     }
 
     /// SIGKILL node 1 during an acks=all stream, `docker start` it, wait until healthy: every
@@ -88,7 +93,8 @@ final class LabScenarioTests: XCTestCase {
             throw XCTSkip("pending: needs the cluster issue")
         }
         let lab = try lab(for: name)
-        assertPassed(try SeedScenario(lab: lab).run(name: name))
+        let problems = try SeedScenario(lab: lab).run(name: name)
+        for problem in problems { XCTFail(problem) }
     }
 }
 

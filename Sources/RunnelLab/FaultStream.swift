@@ -1,25 +1,32 @@
 import Foundation
-import RunnelLab
 import Synchronization
-import XCTest
 
-/// One scenario's shape: an acks=all stream to one partition on `node`, a fault injected after
+/// One scenario's shape: an acks=all stream to one partition through `bootstrap`, a fault injected after
 /// `beforeFaultMs` and held `holdMs` once verified, then healed; the stream goes on `afterHealMs`;
 /// then a fresh consumer reads the partition back from its first offset.
-struct FaultStream {
-    var name: String
-    var node: LabNode
-    var producer: ProducerSettings
-    var sendIntervalMs = 5
-    var beforeFaultMs = 2_000
-    var holdMs = 5_000
-    var afterHealMs = 5_000
-    var readTimeoutMs = 30_000
+public struct FaultStream {
+    public var name: String
+    public var bootstrap: String
+    /// The name of what the fault hits, for the history and report.
+    public var target: String
+    public var producer: ProducerSettings
+    public var sendIntervalMs = 5
+    public var beforeFaultMs = 2_000
+    public var holdMs = 5_000
+    public var afterHealMs = 5_000
+    public var readTimeoutMs = 30_000
 
-    init(name: String, node: LabNode, producer: (inout ProducerSettings) -> Void = { _ in }) {
+    /// The stream's node is the bootstrap of producer and consumer; the producer's settings start from
+    /// the defaults and `producer` adjusts them.
+    public init(name: String, node: LabNode, producer: (inout ProducerSettings) -> Void = { _ in }) {
+        self.init(name: name, bootstrap: node.bootstrap, target: node.description, producer: producer)
+    }
+
+    public init(name: String, bootstrap: String, target: String, producer: (inout ProducerSettings) -> Void = { _ in }) {
         self.name = name
-        self.node = node
-        var settings = ProducerSettings(bootstrap: node.bootstrap)
+        self.bootstrap = bootstrap
+        self.target = target
+        var settings = ProducerSettings(bootstrap: bootstrap)
         producer(&settings)
         self.producer = settings
     }
@@ -27,10 +34,24 @@ struct FaultStream {
 
 /// A fault as a scenario drives it: `inject` returns once the fault is verified; `heal` once the node
 /// is verified back. Both run on the fault thread.
-struct FaultSteps: Sendable {
-    let kind: FaultKind
-    let inject: @Sendable () throws -> Void
-    let heal: @Sendable () throws -> Void
+public struct FaultSteps: Sendable {
+    public let kind: FaultKind
+    public let inject: @Sendable () throws -> Void
+    public let heal: @Sendable () throws -> Void
+
+    public init(kind: FaultKind, inject: @escaping @Sendable () throws -> Void, heal: @escaping @Sendable () throws -> Void) {
+        self.kind = kind
+        self.inject = inject
+        self.heal = heal
+    }
+}
+
+/// A scenario's figures and, when it did not pass, why (empty when it passed).
+public struct ScenarioResult: Sendable {
+    public let summary: ScenarioSummary
+    public let problems: [String]
+    /// The last lines librdkafka logged, to read when the scenario failed.
+    public let clientLogTail: [String]
 }
 
 /// What the fault thread reports back to the stream.
@@ -44,9 +65,8 @@ final class FaultOutcome: Sendable {
 }
 
 extension FaultStream {
-    /// Runs the stream and the fault, checks the history, records the summary, and returns the problems
-    /// (empty when the scenario passed).
-    func run(_ steps: FaultSteps) throws -> [String] {
+    /// Runs the stream and the fault, checks the history and sums it up.
+    public func run(_ steps: FaultSteps) throws -> ScenarioResult {
         let recorder = HistoryRecorder()
         let topic = "lab-\(name)-\(Int(Date().timeIntervalSince1970))"
         let partition = TopicPartition(topic, 0)
@@ -57,18 +77,18 @@ extension FaultStream {
         producer.send("\(name)-0", to: partition)
         guard producer.drain(timeoutMs: 15_000), recorder.snapshot.sends.first?.acknowledgedOffset != nil else {
             producer.close()
-            throw LabError("\(node) did not acknowledge the first record: \(recorder.snapshot.sends.first?.outcome as Any)")
+            throw LabError("\(target) did not acknowledge the first record: \(recorder.snapshot.sends.first?.outcome as Any)")
         }
 
         let outcome = FaultOutcome()
-        let thread = Thread { [beforeFaultMs, holdMs, node] in
+        let thread = Thread { [beforeFaultMs, holdMs, target] in
             Thread.sleep(forTimeInterval: Double(beforeFaultMs) / 1000)
             let injectedNs = recorder.nowNs()
             do {
                 try steps.inject()
             } catch {
                 // Not verified, so it does not count: no fault in the history.
-                outcome.finish(healedNs: nil, error: "\(steps.kind) of \(node) not verified: \(error)")
+                outcome.finish(healedNs: nil, error: "\(steps.kind) of \(target) not verified: \(error)")
                 return
             }
             let verifiedNs = recorder.nowNs()
@@ -79,10 +99,10 @@ extension FaultStream {
                 try steps.heal()
                 healedNs = recorder.nowNs()
             } catch {
-                failure = "\(node) not back after \(steps.kind): \(error)"
+                failure = "\(target) not back after \(steps.kind): \(error)"
             }
             recorder.record(.fault(FaultOperation(
-                kind: steps.kind, target: node.description, injectedNs: injectedNs, verifiedNs: verifiedNs,
+                kind: steps.kind, target: target, injectedNs: injectedNs, verifiedNs: verifiedNs,
                 healedNs: healedNs)))
             outcome.finish(healedNs: healedNs, error: failure)
         }
@@ -103,7 +123,7 @@ extension FaultStream {
                 producer.send("\(name)-\(sequence)", to: partition)
                 sequence += 1
                 // After a stall, resume the pace instead of bursting to catch up.
-                nextSendNs = max(nextSendNs + intervalNs, now - 100_000_000)
+                nextSendNs = max(nextSendNs + intervalNs, now > 100_000_000 ? now - 100_000_000 : 0)
             }
             producer.serve(timeoutMs: 1)
         }
@@ -114,7 +134,7 @@ extension FaultStream {
         if let error = outcome.error { problems.append(error) }
 
         let consumer = try LabConsumer(
-            clientID: ClientID("consumer-\(name)"), settings: ConsumerSettings(bootstrap: node.bootstrap), recorder: recorder)
+            clientID: ClientID("consumer-\(name)"), settings: ConsumerSettings(bootstrap: bootstrap), recorder: recorder)
         try consumer.assignFromBeginning([partition])
         let read = consumer.readToEnd(partition, timeoutMs: readTimeoutMs)
         consumer.close()
@@ -133,10 +153,7 @@ extension FaultStream {
         if !problems.isEmpty {
             summary = ScenarioSummary.make(
                 name: name, status: .failed, message: problems.joined(separator: " | "), history: history, check: check)
-            let tail = producer.log.lines.suffix(10).joined(separator: "\n")
-            if !tail.isEmpty { problems.append("librdkafka log tail:\n\(tail)") }
         }
-        LabRun.shared.add(summary)
-        return problems
+        return ScenarioResult(summary: summary, problems: problems, clientLogTail: Array(producer.log.lines.suffix(10)))
     }
 }
