@@ -24,8 +24,35 @@ public struct LabControl: Sendable {
         public let paused: Bool
         /// docker's health status ("healthy", "starting", "unhealthy"), or "none" without a health check.
         public let health: String
-        /// Network name → IPv4 address, for every network the container is attached to.
+        /// Network name → IPv4 address, for every network the container is attached to (the address is
+        /// empty while the container is stopped).
         public let networks: [String: String]
+
+        /// The Go template for `docker inspect -f` whose output `init(inspectLine:)` reads.
+        public static let inspectFormat =
+            "{{.State.Running}}|{{.State.Paused}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|"
+            + "{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{$net.IPAddress}};{{end}}"
+
+        public init(running: Bool, paused: Bool, health: String, networks: [String: String]) {
+            self.running = running
+            self.paused = paused
+            self.health = health
+            self.networks = networks
+        }
+
+        /// Reads one line printed with `inspectFormat`; nil when it has another shape.
+        public init?(inspectLine line: String) {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 4, ["true", "false"].contains(fields[0]), ["true", "false"].contains(fields[1]) else {
+                return nil
+            }
+            var networks: [String: String] = [:]
+            for entry in fields[3].split(separator: ";") {
+                let pair = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                if pair.count == 2 { networks[pair[0]] = pair[1] }
+            }
+            self.init(running: fields[0] == "true", paused: fields[1] == "true", health: fields[2], networks: networks)
+        }
 
         public var clientNetwork: (network: String, address: String)? {
             networks.sorted { $0.key < $1.key }.first { $0.value.hasPrefix(LabNode.clientSubnetPrefix) }
@@ -35,18 +62,12 @@ public struct LabControl: Sendable {
 
     /// The container's state, or nil when it does not exist.
     public func state(_ node: LabNode) throws -> ContainerState? {
-        let format = "{{.State.Running}}|{{.State.Paused}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|"
-            + "{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{$net.IPAddress}};{{end}}"
-        let output = try docker(["inspect", "-f", format, node.container], check: false)
+        let output = try docker(["inspect", "-f", ContainerState.inspectFormat, node.container], check: false)
         guard output.status == 0 else { return nil }
-        let fields = output.trimmed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 4 else { throw LabError("docker inspect \(node.container): unexpected '\(output.trimmed)'") }
-        var networks: [String: String] = [:]
-        for entry in fields[3].split(separator: ";") {
-            let pair = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            if pair.count == 2 { networks[pair[0]] = pair[1] }
+        guard let state = ContainerState(inspectLine: output.trimmed) else {
+            throw LabError("docker inspect \(node.container): unexpected '\(output.trimmed)'")
         }
-        return ContainerState(running: fields[0] == "true", paused: fields[1] == "true", health: fields[2], networks: networks)
+        return state
     }
 
     /// Nil when all three nodes exist, run, are healthy and answer on their client addresses; else why not.
@@ -140,7 +161,7 @@ public struct LabControl: Sendable {
         for node in LabNode.all {
             let current = states[node]!
             if current.paused { try docker(["unpause", node.container]) }
-            if current.clientNetwork == nil {
+            if current.networks[clientNetwork] == nil {
                 try docker(["network", "connect", "--ip", node.clientHost, clientNetwork, node.container])
             }
             if !current.running { try docker(["start", node.container]) }
