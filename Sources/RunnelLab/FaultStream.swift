@@ -95,6 +95,7 @@ extension FaultStream {
             Thread.sleep(forTimeInterval: Double(holdMs) / 1000)
             var healedNs: UInt64?
             var failure: String?
+            let healIssuedNs = recorder.nowNs()
             do {
                 try steps.heal()
                 healedNs = recorder.nowNs()
@@ -103,7 +104,7 @@ extension FaultStream {
             }
             recorder.record(.fault(FaultOperation(
                 kind: steps.kind, target: target, injectedNs: injectedNs, verifiedNs: verifiedNs,
-                healedNs: healedNs)))
+                healIssuedNs: healIssuedNs, healedNs: healedNs)))
             outcome.finish(healedNs: healedNs, error: failure)
         }
         thread.start()

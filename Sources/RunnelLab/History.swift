@@ -40,7 +40,7 @@ public enum Operation: Codable, Sendable {
         case .send(let s): s.completedNs
         case .poll(let p): p.completedNs
         case .assign(let a): a.timeNs
-        case .fault(let f): f.healedNs ?? f.verifiedNs
+        case .fault(let f): f.healedNs ?? f.healIssuedNs ?? f.verifiedNs
         case .clientError(let e): e.timeNs
         }
     }
@@ -130,21 +130,27 @@ public enum FaultKind: String, Codable, Sendable {
 }
 
 /// A fault the lab injected: when it was issued, when it was seen to have taken effect (it counts only
-/// from then), and when the node was back (healed and verified), if it came back.
+/// from then), when the heal was issued (start, unpause, connect), and when the node was seen back
+/// (healthy and answering), if it came back.
 public struct FaultOperation: Codable, Sendable, Equatable {
     public let kind: FaultKind
     public let target: String
     public let injectedNs: UInt64
     public let verifiedNs: UInt64
+    public let healIssuedNs: UInt64?
     public let healedNs: UInt64?
 
-    public init(kind: FaultKind, target: String, injectedNs: UInt64, verifiedNs: UInt64, healedNs: UInt64?) {
+    public init(kind: FaultKind, target: String, injectedNs: UInt64, verifiedNs: UInt64, healIssuedNs: UInt64?,
+                healedNs: UInt64?) {
         precondition(verifiedNs >= injectedNs, "a fault is verified after it is injected")
-        precondition(healedNs.map { $0 >= verifiedNs } ?? true, "a fault heals after it is verified")
+        precondition(healIssuedNs.map { $0 >= verifiedNs } ?? true, "a fault is healed after it is verified")
+        precondition(healedNs.map { healed in healIssuedNs.map { healed >= $0 } ?? false } ?? true,
+                     "a node is seen back after its heal was issued")
         self.kind = kind
         self.target = target
         self.injectedNs = injectedNs
         self.verifiedNs = verifiedNs
+        self.healIssuedNs = healIssuedNs
         self.healedNs = healedNs
     }
 }

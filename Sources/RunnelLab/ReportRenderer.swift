@@ -44,7 +44,7 @@ public enum ReportRenderer {
             <html lang="en"><head><meta charset="utf-8"><title>Runnel lab report \(escape(report.createdAt))</title>
             <style>
             body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+            table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
             th:first-child,td:first-child{text-align:left}.passed{color:#176f2c}.failed{color:#b00020}
             .pending,.skipped{color:#777}section{margin:2em 0}svg{background:#fafafa;border:1px solid #ddd}
             .legend span{display:inline-block;margin-right:1.5em}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
@@ -73,8 +73,9 @@ public enum ReportRenderer {
                 page += timelineSVG(s)
                 for fault in s.faults {
                     page += "<p>\(fault.kind.rawValue) \(escape(fault.target)): injected at \(seconds(fault.injectedMs)) s, "
-                        + "verified at \(seconds(fault.verifiedMs)) s, healed at \(fault.healedMs.map(seconds) ?? "–") s, "
-                        + "recovered \(fault.recoveryMs.map { String(format: "%.0f ms", $0) } ?? "never") after healing</p>\n"
+                        + "verified at \(seconds(fault.verifiedMs)) s, heal issued at \(fault.healIssuedMs.map(seconds) ?? "–") s, "
+                        + "node seen back at \(fault.healedMs.map(seconds) ?? "–") s; first acknowledgement "
+                        + "\(fault.recoveryMs.map { String(format: "%.0f ms", $0) } ?? "never") after the heal was issued</p>\n"
                 }
                 if !s.anomalySample.isEmpty {
                     page += "<ul>" + s.anomalySample.map { "<li>\(escape($0.description))</li>" }.joined() + "</ul>\n"
@@ -86,7 +87,7 @@ public enum ReportRenderer {
     }
 
     /// Acknowledgements per bucket as green bars, errors as red bars below the axis, fault windows
-    /// shaded (light from injection to verification, darker while verified until healed).
+    /// shaded: light while injecting and while healing, darker while the fault is verified in effect.
     static func timelineSVG(_ s: ScenarioSummary) -> String {
         let width = 900.0, height = 220.0, left = 50.0, right = 10.0, top = 20.0, axisY = 150.0, errorDepth = 40.0
         let timeline = s.timeline
@@ -100,9 +101,11 @@ public enum ReportRenderer {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"timeline of \(escape(s.name))\">\n"
         for fault in s.faults {
+            let issued = fault.healIssuedMs ?? spanMs
             let healed = fault.healedMs ?? spanMs
-            svg += rect(x(fault.injectedMs), top, max(1, x(fault.verifiedMs) - x(fault.injectedMs)), axisY - top, "#f4c7a1")
-            svg += rect(x(fault.verifiedMs), top, max(1, x(healed) - x(fault.verifiedMs)), axisY - top, "#f08a4b", opacity: 0.35)
+            svg += rect(x(fault.injectedMs), top, max(1, x(fault.verifiedMs) - x(fault.injectedMs)), axisY - top, "#f9dcc4")
+            svg += rect(x(fault.verifiedMs), top, max(1, x(issued) - x(fault.verifiedMs)), axisY - top, "#f08a4b", opacity: 0.45)
+            svg += rect(x(issued), top, max(1, x(healed) - x(issued)), axisY - top, "#f9dcc4")
             svg += "<text x=\"\(fmt(x(fault.verifiedMs) + 3))\" y=\"\(fmt(top + 12))\" font-size=\"11\">"
                 + "\(fault.kind.rawValue) \(escape(fault.target))</text>\n"
         }
@@ -126,7 +129,8 @@ public enum ReportRenderer {
         svg += "</svg>\n"
         let legend = "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#2e9b4f\"></i>acknowledged per bucket</span>"
             + "<span><i class=\"sw\" style=\"background:#c62828\"></i>errors (failed sends, client errors)</span>"
-            + "<span><i class=\"sw\" style=\"background:#f08a4b\"></i>fault (verified until healed)</span></p>\n"
+            + "<span><i class=\"sw\" style=\"background:#f08a4b\"></i>fault in effect</span>"
+            + "<span><i class=\"sw\" style=\"background:#f9dcc4\"></i>injecting / healing until seen back</span></p>\n"
         return svg + legend
     }
 

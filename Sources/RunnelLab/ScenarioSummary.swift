@@ -11,8 +11,10 @@ public struct FaultWindow: Codable, Sendable, Equatable {
     public let target: String
     public let injectedMs: Double
     public let verifiedMs: Double
+    public let healIssuedMs: Double?
     public let healedMs: Double?
-    /// From heal to the first acknowledgement after it; nil when nothing was acknowledged after it.
+    /// From issuing the heal to the first acknowledgement after that; nil when nothing was acknowledged
+    /// after it.
     public let recoveryMs: Double?
 }
 
@@ -71,7 +73,7 @@ public struct ScenarioSummary: Codable, Sendable, Equatable {
     public let duplicates: Int
     public let inconsistentOffsets: Int
     public let orderAnomalies: Int
-    /// The longest recovery of the scenario's faults (heal to first acknowledgement after it).
+    /// The longest recovery of the scenario's faults (heal issued to the first acknowledgement after it).
     public let recoveryMs: Double?
     public let durationMs: Double
     public let faults: [FaultWindow]
@@ -87,12 +89,12 @@ public struct ScenarioSummary: Codable, Sendable, Equatable {
         let sends = history.sends
         let acknowledgedTimesNs = sends.filter { $0.acknowledgedOffset != nil }.map(\.completedNs).sorted()
         let faults = history.faults.map { fault -> FaultWindow in
-            let recoveryNs = fault.healedNs.flatMap { healed in
-                firstAtOrAfter(healed, acknowledgedTimesNs).map { $0 - healed }
+            let recoveryNs = fault.healIssuedNs.flatMap { issued in
+                firstAtOrAfter(issued, acknowledgedTimesNs).map { $0 - issued }
             }
             return FaultWindow(
                 kind: fault.kind, target: fault.target, injectedMs: ms(fault.injectedNs), verifiedMs: ms(fault.verifiedNs),
-                healedMs: fault.healedNs.map(ms), recoveryMs: recoveryNs.map(ms))
+                healIssuedMs: fault.healIssuedNs.map(ms), healedMs: fault.healedNs.map(ms), recoveryMs: recoveryNs.map(ms))
         }
         return ScenarioSummary(
             name: name, status: status, message: message, operations: history.operations.count, sends: sends.count,

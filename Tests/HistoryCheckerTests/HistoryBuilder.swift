@@ -47,8 +47,10 @@ struct HistoryBuilder {
     mutating func fault(_ kind: FaultKind, healed: Bool = true) {
         let injected = tick()
         let verified = tick()
+        let issued = tick()
         history.append(.fault(FaultOperation(
-            kind: kind, target: "node1", injectedNs: injected, verifiedNs: verified, healedNs: healed ? tick() : nil)))
+            kind: kind, target: "node1", injectedNs: injected, verifiedNs: verified, healIssuedNs: issued,
+            healedNs: healed ? tick() : nil)))
     }
 
     var check: CheckResult { HistoryChecker.check(history) }

@@ -192,6 +192,17 @@ final class HistoryCheckerTests: XCTestCase {
         XCTAssertEqual(b.check.anomalies, [])
     }
 
+    func testFaultsInTheHistoryDoNotChangeTheVerdict() {
+        var b = B()
+        b.ack("a", at: 0)
+        b.fault(.kill)
+        b.fault(.pause, healed: false)
+        b.ack("b", at: 1)
+        b.poll([(0, "a"), (1, "b")])
+        XCTAssertEqual(b.check.anomalies, [])
+        XCTAssertEqual(b.history.faults.count, 2)
+    }
+
     func testCheckingTwiceGivesTheSameResult() {
         var b = B()
         b.ack("a", at: 0)

@@ -3,8 +3,8 @@ import RunnelLab
 import XCTest
 
 final class ReportTests: XCTestCase {
-    /// 3 s of history: acknowledgements in seconds 0 and 2, a kill verified in second 1 and healed at
-    /// 2.5 s, the next acknowledgement 100 ms later, one failed send, everything read back.
+    /// 3 s of history: acknowledgements in seconds 0 and 2, a kill verified in second 1, its heal issued
+    /// at 2.5 s, the next acknowledgement 100 ms later, one failed send, everything read back.
     static func killHistory() -> History {
         let p = TopicPartition("t", 0)
         let c = ClientID("p1")
@@ -17,7 +17,8 @@ final class ReportTests: XCTestCase {
         ack(0, 100, 0)
         ack(1, 200, 1)
         h.append(.fault(FaultOperation(
-            kind: .kill, target: "node1", injectedNs: 1_000_000_000, verifiedNs: 1_200_000_000, healedNs: 2_500_000_000)))
+            kind: .kill, target: "node1", injectedNs: 1_000_000_000, verifiedNs: 1_200_000_000,
+            healIssuedNs: 2_500_000_000, healedNs: 2_800_000_000)))
         h.append(.send(SendOperation(
             client: c, sequence: 2, partition: p, value: "v2", invokedNs: 1_100_000_000, completedNs: 1_300_000_000,
             outcome: .failed(error: "_TRANSPORT <broker down>"))))
@@ -49,7 +50,7 @@ final class ReportTests: XCTestCase {
 
     func testAFaultWithNoAcknowledgementAfterItHasNoRecoveryTime() {
         var h = History()
-        h.append(.fault(FaultOperation(kind: .pause, target: "node2", injectedNs: 0, verifiedNs: 10, healedNs: 20)))
+        h.append(.fault(FaultOperation(kind: .pause, target: "node2", injectedNs: 0, verifiedNs: 10, healIssuedNs: 15, healedNs: 20)))
         let summary = ScenarioSummary.make(name: "pause", status: .failed, message: "no recovery", history: h,
                                            check: HistoryChecker.check(h))
         XCTAssertNil(summary.recoveryMs)

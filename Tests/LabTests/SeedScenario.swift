@@ -29,9 +29,11 @@ struct SeedScenario {
         try consumer.assignFromBeginning([partition])
         let read = consumer.readToEnd(partition, timeoutMs: 30_000)
         consumer.close()
+        let healIssuedNs = recorder.nowNs()
         try lab.start(first)
         recorder.record(.fault(FaultOperation(
-            kind: .kill, target: first.description, injectedNs: injectedNs, verifiedNs: verifiedNs, healedNs: recorder.nowNs())))
+            kind: .kill, target: first.description, injectedNs: injectedNs, verifiedNs: verifiedNs,
+            healIssuedNs: healIssuedNs, healedNs: recorder.nowNs())))
 
         let history = recorder.snapshot
         let check = HistoryChecker.check(history)
