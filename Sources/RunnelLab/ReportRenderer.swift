@@ -6,6 +6,7 @@ public enum ReportRenderer {
     public static func closingLine(_ report: LabReport) -> String {
         "lab scenarios: \(report.executedCount) executed, \(report.passedCount) passed, \(report.failedCount) failed, "
             + "\(report.pendingCount) pending, \(report.skippedCount) skipped"
+            + (report.blockedCount > 0 ? ", \(report.blockedCount) blocked (lab required but missing)" : "")
     }
 
     public static func text(_ report: LabReport) -> String {
@@ -46,7 +47,7 @@ public enum ReportRenderer {
             body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
             table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
             th:first-child,td:first-child{text-align:left}.passed{color:#176f2c}.failed{color:#b00020}
-            .pending,.skipped{color:#777}section{margin:2em 0}svg{background:#fafafa;border:1px solid #ddd}
+            .pending,.skipped{color:#777}.blocked{color:#b00020}section{margin:2em 0}svg{background:#fafafa;border:1px solid #ddd}
             .legend span{display:inline-block;margin-right:1.5em}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
             </style></head><body>
             <h1>Runnel lab report</h1>

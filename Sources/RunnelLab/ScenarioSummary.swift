@@ -1,7 +1,13 @@
 public enum ScenarioStatus: String, Codable, Sendable {
-    case passed, failed, pending, skipped
+    case passed, failed
+    /// Written, waiting for a capability (the seed scenario waits for clustering).
+    case pending
+    /// Not run: no lab, and none was required.
+    case skipped
+    /// Not run although required (CI=true or RUNNEL_LAB=1): the lab was missing; the test failed.
+    case blocked
 
-    /// Pending and skipped scenarios did not run.
+    /// Pending, skipped and blocked scenarios did not run.
     public var executed: Bool { self == .passed || self == .failed }
 }
 
@@ -144,4 +150,5 @@ public struct LabReport: Codable, Sendable, Equatable {
     public var failedCount: Int { scenarios.filter { $0.status == .failed }.count }
     public var pendingCount: Int { scenarios.filter { $0.status == .pending }.count }
     public var skippedCount: Int { scenarios.filter { $0.status == .skipped }.count }
+    public var blockedCount: Int { scenarios.filter { $0.status == .blocked }.count }
 }

@@ -91,6 +91,14 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(report.pendingCount, 1)
         XCTAssertEqual(
             ReportRenderer.closingLine(report), "lab scenarios: 2 executed, 1 passed, 1 failed, 1 pending, 0 skipped")
+        let blocked = LabReport(
+            createdAt: "-", librdkafkaVersion: "-",
+            scenarios: [.notRun(name: "kill", status: .blocked, message: "lab required"),
+                        .notRun(name: "pause", status: .skipped, message: "no lab")])
+        XCTAssertEqual(blocked.executedCount, 0)
+        XCTAssertEqual(
+            ReportRenderer.closingLine(blocked),
+            "lab scenarios: 0 executed, 0 passed, 0 failed, 0 pending, 1 skipped, 1 blocked (lab required but missing)")
     }
 
     func testTextTableHasARowPerScenarioAndTheClosingLine() {

@@ -24,11 +24,13 @@ final class LabRun: Sendable {
             .appendingPathComponent(".lab/reports")
     }
 
-    /// Prints the table and the closing line, writes the JSON and HTML reports.
+    /// Prints the table and the closing line; writes the JSON and HTML reports.
     func finish() {
         let report = report
         guard !report.scenarios.isEmpty else { return }
         print("\n" + ReportRenderer.text(report))
+        // A run with no lab writes nothing, so it never replaces the report of a run that had one.
+        guard report.executedCount > 0 || report.blockedCount > 0 else { return }
         do {
             let (json, html) = try ReportWriter.write(report, to: Self.reportDirectory)
             print("lab report: \(json.path)\nlab report: \(html.path)")

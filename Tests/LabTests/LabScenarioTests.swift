@@ -19,7 +19,7 @@ final class LabScenarioTests: XCTestCase {
             LabRun.shared.add(.notRun(name: scenario, status: .skipped, message: skip.message ?? "no lab up"))
             throw skip
         } catch {
-            LabRun.shared.add(.notRun(name: scenario, status: .skipped, message: "\(error)"))
+            LabRun.shared.add(.notRun(name: scenario, status: .blocked, message: "\(error)"))
             throw error
         }
     }
