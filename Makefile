@@ -1,5 +1,5 @@
-# Runnel — the two commands on a fresh Debian machine with the Swift toolchain:
-#   make run    starts one broker on localhost:9092 (the three-node lab's `make up` comes with the lab)
+# Runnel — the two commands on a fresh Debian machine with the Swift toolchain (as root):
+#   make up     builds the image if stale and starts the three-node lab in docker (waits until healthy)
 #   make test   installs what the tests need, then runs unit, simulation and compatibility suites
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -12,6 +12,32 @@ APT_PACKAGES := kcat librdkafka-dev libjemalloc-dev zlib1g-dev libsnappy-dev lib
 PIP_PACKAGES := confluent-kafka kafka-python aiokafka lz4 zstandard python-snappy
 
 .PHONY: deps build release run test sim fuzz clean
+.PHONY: lab-deps image up down logs status test-lab save push
+
+# The image: a release binary with the Swift runtime linked in statically and, unless ALLOCATOR=glibc,
+# jemalloc as malloc (--no-as-needed keeps the library although nothing calls it by name: it replaces
+# malloc). Each allocator builds in its own scratch directory so neither rebuilds the other or `make run`.
+ALLOCATOR ?= jemalloc
+ifeq ($(ALLOCATOR),jemalloc)
+  ALLOCATOR_LINK := -Xlinker --no-as-needed -Xlinker -ljemalloc
+  IMAGE_TAG := latest
+  ROOTFS := .lab/rootfs
+else ifeq ($(ALLOCATOR),glibc)
+  ALLOCATOR_LINK :=
+  IMAGE_TAG := glibc
+  ROOTFS := .lab/rootfs-glibc
+else
+  $(error ALLOCATOR must be jemalloc or glibc, not $(ALLOCATOR))
+endif
+IMAGE := runnel
+GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+SHA_TAG := $(GIT_SHA)$(if $(filter glibc,$(ALLOCATOR)),-glibc)
+IMAGE_SCRATCH := .build-image-$(ALLOCATOR)
+IMAGE_BIN := $(IMAGE_SCRATCH)/release/runnel
+IMAGE_ID := .lab/image-$(ALLOCATOR).id
+SWIFT_SOURCES := Package.swift $(shell find Sources -type f)
+LAB := docker/lab.sh
+export DOCKER_BUILDKIT := 0
 
 # Installs only what is missing (Debian packages need root; a non-root user is told what to install).
 deps:
@@ -36,10 +62,10 @@ run: release
 	.build/release/runnel serve --node-id 1 --data-dir $(DATA_DIR) --kafka-listener 0.0.0.0:9092 --advertised-kafka-listener localhost:9092 --metrics-listener 0.0.0.0:9644
 
 # Unit, simulation and compatibility suites, then 10^6 fuzz executions of the request decoder.
-# With CI=true a missing client or service is a failure.
+# With CI=true a missing client or service is a failure. The lab scenarios run in `make test-lab`.
 test: deps
 	$(SWIFT) build --build-tests
-	set -o pipefail; RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+	set -o pipefail; RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing --skip LabTests 2>&1 | tee .build/test.log
 	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
 	@grep -a -E "^\s*Executed [0-9]+ tests?," .build/test.log | tail -1 | \
 	  sed -E 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1;\3;\4/' | \
@@ -51,7 +77,7 @@ sim:
 	.build/release/runnel-sim --seeds $(SEEDS)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-image-* .lab/rootfs* .lab/*.id
 
 # libFuzzer over the request decoder, seeded with the golden captures (FUZZ_RUNS executions).
 fuzz:
@@ -60,6 +86,61 @@ fuzz:
 	python3 tools/capture/split_frames.py Tests/RunnelWireTests/golden .build/fuzz-seeds
 	mkdir -p .build/fuzz-corpus
 	Fuzz/.build/release/RequestDecoderFuzzer -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 .build/fuzz-corpus .build/fuzz-seeds
+
+# ---- The container lab (docker/, compose.yaml) ----
+
+# docker.io, iptables, a compose, libjemalloc-dev; a running dockerd (as root; otherwise says what is missing).
+lab-deps:
+	$(LAB) deps
+
+$(IMAGE_BIN): $(SWIFT_SOURCES)
+	$(SWIFT) build -c release --product runnel --scratch-path $(IMAGE_SCRATCH) -Xswiftc -static-stdlib $(ALLOCATOR_LINK)
+	@touch $@
+
+$(ROOTFS).stamp: $(IMAGE_BIN) docker/assemble-rootfs.sh
+	docker/assemble-rootfs.sh $(IMAGE_BIN) $(ROOTFS)
+	@touch $@
+
+$(IMAGE_ID): $(ROOTFS).stamp docker/Dockerfile
+	docker build -q -f docker/Dockerfile -t $(IMAGE):$(IMAGE_TAG) $(ROOTFS) > $@.tmp && mv $@.tmp $@
+
+# Rebuilds only what is stale; the id file also goes stale when the image was removed from docker.
+image: lab-deps
+	@docker image inspect -f '{{.Id}}' $(IMAGE):$(IMAGE_TAG) 2>/dev/null | cmp -s - $(IMAGE_ID) || rm -f $(IMAGE_ID)
+	@$(MAKE) --no-print-directory $(IMAGE_ID)
+	@docker tag $(IMAGE):$(IMAGE_TAG) $(IMAGE):$(SHA_TAG)
+	@docker image ls $(IMAGE):$(IMAGE_TAG) --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}} (also $(IMAGE):$(SHA_TAG))'
+
+# Starts the three nodes (compose.yaml) and waits until all are healthy; safe to run again.
+up: image
+	$(LAB) up
+
+# Stops and removes the lab's containers and networks; VOLUMES=1 removes its data volumes too.
+down:
+	$(LAB) down $(if $(VOLUMES),--volumes)
+
+logs:
+	$(LAB) logs $(or $(LINES),200)
+
+status:
+	$(LAB) status
+
+# The fault scenarios against a running lab (`make up` first); a missing lab fails.
+test-lab:
+	CI=true RUNNEL_LAB=1 $(SWIFT) test --filter LabTests
+
+# The image as a tarball for a container host without Swift: docker load < .lab/runnel-image.tar.gz
+save: image
+	docker save $(IMAGE):$(IMAGE_TAG) $(IMAGE):$(SHA_TAG) | gzip > .lab/runnel-image.tar.gz
+	@ls -lh .lab/runnel-image.tar.gz
+
+# make push REGISTRY=host:port/path
+push: image
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host:port/path" >&2; exit 1; }
+	docker tag $(IMAGE):$(IMAGE_TAG) $(REGISTRY)/$(IMAGE):$(IMAGE_TAG)
+	docker tag $(IMAGE):$(IMAGE_TAG) $(REGISTRY)/$(IMAGE):$(SHA_TAG)
+	docker push $(REGISTRY)/$(IMAGE):$(IMAGE_TAG)
+	docker push $(REGISTRY)/$(IMAGE):$(SHA_TAG)
 
 # ---- make bench: issue 6's benchmark (bench/README.md). BENCH_QUICK=1 runs the short smoke mode. ----
 BENCH_QUICK ?=

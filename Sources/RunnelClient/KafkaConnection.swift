@@ -26,7 +26,7 @@ public final class KafkaConnection: Sendable {
         let address = "\(host):\(port)"
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(timeoutMs))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)  // SOL_TCP; at SOL_SOCKET option 1 is SO_DEBUG
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Group commit: many requests and partitions share one fsync pass.
@@ -43,7 +42,7 @@ public final class FsyncScheduler: SyncScheduling {
     }
 
     private let state = Mutex(State())
-    private let wake = NSCondition()
+    private let wake = WakeCondition()
     private let waitersMax: Int
     private let onFailure: @Sendable (StorageError) -> Void
     private let onPass: (@Sendable (_ durationNanoseconds: Int64, _ files: Int, _ waiters: Int) -> Void)?
@@ -58,9 +57,7 @@ public final class FsyncScheduler: SyncScheduling {
         self.waitersMax = waitersMax
         self.onFailure = onFailure
         self.onPass = onPass
-        let thread = Thread { self.loop() }  // the scheduler lives as long as its thread
-        thread.name = "runnel-fsync"
-        thread.start()
+        startThread(name: "runnel-fsync") { self.loop() }  // the scheduler lives as long as its thread
     }
 
     /// Number of completed sync passes (each covering any number of waiters).

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RunnelClient
 import RunnelRecords
 import RunnelWire
@@ -54,7 +58,6 @@ struct Consume: AsyncParsableCommand {
                 }
                 if exitAtEnd, next >= data.highWatermark { break }
             }
-            FileHandle.standardOutput.synchronizeFile()
         }
     }
 
@@ -137,7 +140,7 @@ struct OutputFormat {
             case .timestamp: out += Array(String(record.timestampMs).utf8)
             }
         }
-        FileHandle.standardOutput.write(Data(out))
+        writeAll(out, to: standardOutput)
     }
 }
 

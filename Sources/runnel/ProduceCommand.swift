@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RunnelClient
 import RunnelCompression
 import RunnelRecords
@@ -59,7 +63,7 @@ struct Produce: AsyncParsableCommand {
     }
 
     private func split(_ line: String) -> (key: [UInt8]?, value: [UInt8]) {
-        guard let keySeparator, let range = line.range(of: keySeparator) else {
+        guard let keySeparator, let range = line.firstRange(of: keySeparator) else {
             return (nil, Array(line.utf8))
         }
         return (Array(line[..<range.lowerBound].utf8), Array(line[range.upperBound...].utf8))

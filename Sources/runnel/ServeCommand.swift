@@ -1,8 +1,16 @@
 import ArgumentParser
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import RunnelServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,8 +100,11 @@ struct Serve: AsyncParsableCommand {
         }
         Logs.bootstrap(level: level)
         let logger = Logger(label: "runnel")
+        let allocator = Allocator.detect()
+        logger.info("allocator: \(allocator.summary)")
 
         let metrics = PrometheusMetricsFactory()
+        AllocatorMetrics.register(allocator, on: metrics)
         let handler: any ServedRequestHandler
         do {
             handler = try await makeRequestHandler(config: config, groups: groupSettings, cleaner: cleanerSettings, metrics: metrics, logger: logger)

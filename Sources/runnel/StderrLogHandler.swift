@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// One line per event on stderr: time, level, label, message, metadata.
@@ -21,7 +25,7 @@ struct StderrLogHandler: LogHandler {
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let time = Date().formatted(.iso8601)
         let line = "\(time) \(event.level) \(label): \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        writeAll(Array(line.utf8), to: standardError)
     }
 }
 
@@ -36,10 +40,10 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Prints `runnel: error: …` and exits with `code`.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("runnel: error: \(message)\n".utf8))
+    writeAll(Array("runnel: error: \(message)\n".utf8), to: standardError)
     return ExitCode(code)
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("\(message)\n".utf8))
+    writeAll(Array("\(message)\n".utf8), to: standardError)
 }

@@ -11,6 +11,7 @@ public final class PrometheusMetricsFactory: MetricsFactory, Sendable {
     public let histogramBuckets: [Double]
     public let timerBucketsSeconds: [Double]
     private let registry = Mutex(Registry())
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
 
     public static let defaultTimerBucketsSeconds: [Double] = [
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -96,8 +97,16 @@ public final class PrometheusMetricsFactory: MetricsFactory, Sendable {
 
     // MARK: Rendering
 
+    /// Runs `collect` before every render, to set gauges whose values are read only when scraped
+    /// (such as the allocator's statistics).
+    public func addCollector(_ collect: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
     /// The whole registry in Prometheus' text exposition format, series sorted by name and labels.
     public func render() -> String {
+        // Collectors register and set metrics, which takes the registry lock: run them outside it.
+        for collect in collectors.withLock({ $0 }) { collect() }
         let snapshot = registry.withLock { $0 }
         var text = ""
         renderFamilies(snapshot.counters, type: "counter", into: &text) { name, labels, counter, text in
