@@ -45,7 +45,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "RunnelLog",
-            dependencies: ["RunnelStorage", "RunnelRecords", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RunnelStorage", "RunnelRecords", "RunnelChecksum", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .target(name: "RunnelGroups", swiftSettings: strict),
         .target(name: "RunnelMetadata", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
