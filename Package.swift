@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CRdkafka", providers: [.apt(["librdkafka-dev"])]),
 
         // Pure libraries.
         .target(name: "RunnelChecksum", dependencies: ["CRunnelCRC32C"], swiftSettings: strict),
@@ -92,6 +93,9 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "runnel-sim", dependencies: ["RunnelSimulation"], swiftSettings: strict),
 
+        // Container lab (test support): docker control, librdkafka load, history checker, report.
+        .target(name: "RunnelLab", dependencies: ["CRdkafka"], swiftSettings: strict),
+
         // Tests.
         .testTarget(name: "RunnelMetadataTests", dependencies: ["RunnelMetadata", "RunnelStorage"], swiftSettings: strict),
         .testTarget(name: "RunnelGroupsTests", dependencies: ["RunnelGroups"], swiftSettings: strict),
@@ -106,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "RunnelBrokerTests",
             dependencies: [
-                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata",
+                "RunnelBroker", "RunnelServer", "RunnelWire", "RunnelStorage", "RunnelRecords", "RunnelCompression", "RunnelMetadata", "RunnelGroups",
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -123,5 +127,8 @@ let package = Package(
             name: "CompatibilityTests",
             dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
+        .testTarget(name: "HistoryCheckerTests", dependencies: ["RunnelLab"], swiftSettings: strict),
+        // Scenarios against the running lab (`make test-lab`); skipped when no lab is up outside CI.
+        .testTarget(name: "LabTests", dependencies: ["RunnelLab"], swiftSettings: strict),
     ]
 )

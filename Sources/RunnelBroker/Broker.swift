@@ -61,6 +61,9 @@ public final class Broker: Sendable {
         producerIds = ProducerIdAllocator(metadata: metadata, controller: controller)
         var groupConfig = GroupConfig()
         groupConfig.initialRebalanceDelayMs = settings.groupInitialRebalanceDelayMs
+        groupConfig.sessionTimeoutMsMin = settings.groupSessionTimeoutMsMin
+        groupConfig.sessionTimeoutMsMax = settings.groupSessionTimeoutMsMax
+        groupConfig.offsetsRetentionMs = settings.offsetsRetentionMs
         // Member ids stay unique across restarts without randomness in the core.
         groupConfig.memberIDIncarnation = UInt64(max(nowMs(), 0))
         groups = GroupCoordinator(config: groupConfig, nowMs: nowMs)

@@ -11,7 +11,8 @@ public struct BrokerSettings: Sendable {
     /// The listener other brokers use (replication, Raft); Kafka's `inter.broker.listener.name`.
     public var interBrokerListener: String?
     public var defaultPartitions: Int32 = 1
-    public var defaultReplicationFactor: Int16 = 1
+    /// `default.replication.factor`; topics get min(this, live brokers).
+    public var defaultReplicationFactor: Int16 = 3
     public var autoCreateTopics = true
     /// Broker-level topic defaults by Kafka's broker config name (`log.retention.ms`, `log.segment.bytes`,
     /// `min.insync.replicas`, `message.max.bytes`, …): the synonyms DescribeConfigs reports.
@@ -27,6 +28,13 @@ public struct BrokerSettings: Sendable {
     public var waitersMax = 100_000
     /// `group.initial.rebalance.delay.ms`: how long a new group waits for more members before its first rebalance.
     public var groupInitialRebalanceDelayMs: Int64 = 3000
+    /// `group.min.session.timeout.ms` / `group.max.session.timeout.ms`: the session timeouts members may ask for.
+    public var groupSessionTimeoutMsMin: Int32 = 6000
+    public var groupSessionTimeoutMsMax: Int32 = 1_800_000
+    /// `offsets.retention.minutes` (default 7 days) in milliseconds.
+    public var offsetsRetentionMs: Int64 = 7 * 24 * 60 * 60 * 1000
+    /// `offsets.topic.replication.factor`; the offsets topic gets min(this, live brokers).
+    public var offsetsTopicReplicationFactor: Int16 = 3
 
     public init(nodeID: BrokerID, clusterID: String?, dataDirectory: String, advertisedEndpoints: [Endpoint]) {
         self.nodeID = nodeID

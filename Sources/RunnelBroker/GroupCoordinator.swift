@@ -14,6 +14,10 @@ final class GroupCoordinator: Sendable {
         var timer: Task<Void, Never>?
         var writer: GroupRecordWriter?
         var stopped = false
+        /// The offsets log could not be read back after a failed write: this node no longer coordinates.
+        var resigned = false
+        /// Member ids of a rebuilt core must not repeat those of the one it replaces.
+        var memberIDIncarnation: UInt64
     }
 
     /// A parked request's answer, held until the records of its event are committed.
@@ -49,10 +53,12 @@ final class GroupCoordinator: Sendable {
     static let tickIntervalMsMax: Int64 = 100
 
     private let state: Mutex<State>
+    private let config: GroupConfig
     private let nowMs: @Sendable () -> Int64
 
     init(config: GroupConfig, nowMs: @escaping @Sendable () -> Int64) {
-        state = Mutex(State(core: GroupCoordinatorCore(config: config)))
+        state = Mutex(State(core: GroupCoordinatorCore(config: config), memberIDIncarnation: config.memberIDIncarnation))
+        self.config = config
         self.nowMs = nowMs
     }
 
@@ -60,6 +66,7 @@ final class GroupCoordinator: Sendable {
     var unavailableError: ErrorCode? {
         state.withLock { state in
             if state.stopped { return .coordinatorNotAvailable }
+            if state.resigned { return .notCoordinator }
             return state.writer == nil ? .coordinatorLoadInProgress : nil
         }
     }
@@ -96,16 +103,87 @@ final class GroupCoordinator: Sendable {
             state.stopped = true
             state.timer?.cancel()
             state.timer = nil
-            for (_, waiter) in state.joinWaiters {
-                waiter.resume(returning: nil)
-            }
-            for (_, waiter) in state.syncWaiters {
-                waiter.resume(returning: nil)
-            }
-            state.joinWaiters = [:]
-            state.syncWaiters = [:]
+            Self.releaseWaiters(&state)
         }
     }
+
+    /// Answers every parked join and sync with nil (COORDINATOR_NOT_AVAILABLE).
+    private static func releaseWaiters(_ state: inout State) {
+        for (_, waiter) in state.joinWaiters {
+            waiter.resume(returning: nil)
+        }
+        for (_, waiter) in state.syncWaiters {
+            waiter.resume(returning: nil)
+        }
+        state.joinWaiters = [:]
+        state.syncWaiters = [:]
+    }
+
+    /// Sends the answers once the records are committed; after a write that failed, rebuilds the state.
+    private func finish(_ pending: Pending) async -> Bool {
+        let committed = await pending.finish()
+        if !committed { rebuildFromLog() }
+        return committed
+    }
+
+    /// The core applied the failed write's records already, so memory may hold what the log lacks (an
+    /// offset answered as failed but then fetched). Like Kafka, which reverts to its last committed
+    /// state, the core is rebuilt from what the log holds. Parked joins and syncs are answered
+    /// COORDINATOR_NOT_AVAILABLE and their members rejoin. A log that cannot be read (the offsets topic
+    /// was deleted) makes this node resign (NOT_COORDINATOR) until the log is reopened.
+    private func rebuildFromLog() {
+        let now = nowMs()
+        let reopen = state.withLock { state -> GroupRecordWriter? in
+            guard !state.stopped, let writer = state.writer else { return nil }
+            Self.releaseWaiters(&state)
+            do {
+                replaceCore(&state, records: try writer.readAll(), nowMs: now)
+                return nil
+            } catch {
+                replaceCore(&state, records: [], nowMs: now)
+                state.writer = nil
+                state.resigned = true
+                return writer
+            }
+        }
+        if let reopen { reopenLog(reopen) }
+    }
+
+    /// A fresh core with member ids of a new incarnation, rebuilt from `records`.
+    private func replaceCore(_ state: inout State, records: [GroupRecord], nowMs: Int64) {
+        var config = self.config
+        state.memberIDIncarnation = max(state.memberIDIncarnation + 1, UInt64(max(nowMs, 0)))
+        config.memberIDIncarnation = state.memberIDIncarnation
+        state.core = GroupCoordinatorCore(config: config)
+        state.core.load(records, nowMs: nowMs)
+    }
+
+    /// How often and how long a resigned coordinator tries to reopen the offsets log (Kafka recreates a
+    /// missing offsets topic when a client looks for its coordinator).
+    static let reopenIntervalMs: Int64 = 1000
+    static let reopenAttemptsMax = 60
+
+    /// Recreates or reopens the offsets log in the background, then serves again from what it holds.
+    private func reopenLog(_ writer: GroupRecordWriter) {
+        Task { [weak self] in
+            for _ in 0..<Self.reopenAttemptsMax {
+                guard let self, !self.isStopped else { return }
+                if let (records, reopened) = try? await writer.reopen() {
+                    let now = self.nowMs()
+                    self.state.withLock { state in
+                        guard !state.stopped else { return }
+                        self.replaceCore(&state, records: records, nowMs: now)
+                        state.writer = reopened
+                        state.resigned = false
+                    }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(Self.reopenIntervalMs))
+            }
+        }
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// Runs one tick; returns how long to sleep before the next.
     private func runTick() async -> Int64 {
@@ -117,7 +195,7 @@ final class GroupCoordinator: Sendable {
             let next = state.core.nextDeadlineMs().map { $0 - now } ?? Self.tickIntervalMsMax
             return (pending, min(max(next, 1), Self.tickIntervalMsMax))
         }
-        _ = await pending.finish()
+        _ = await finish(pending)
         return waitMs
     }
 
@@ -160,7 +238,7 @@ final class GroupCoordinator: Sendable {
                 return pending
             }
             guard let pending else { return continuation.resume(returning: nil) }
-            Task { _ = await pending.finish() }
+            Task { _ = await self.finish(pending) }
         }
     }
 
@@ -181,7 +259,7 @@ final class GroupCoordinator: Sendable {
                 return pending
             }
             guard let pending else { return continuation.resume(returning: nil) }
-            Task { _ = await pending.finish() }
+            Task { _ = await self.finish(pending) }
         }
     }
 
@@ -198,7 +276,7 @@ final class GroupCoordinator: Sendable {
             let (result, effects) = state.core.leave(groupID: groupID, members: members, nowMs: now)
             return (result, Self.take(effects, from: &state))
         }
-        if !(await pending.finish()) { result.error = .coordinatorNotAvailable }
+        if !(await finish(pending)) { result.error = .coordinatorNotAvailable }
         return result
     }
 
@@ -213,7 +291,7 @@ final class GroupCoordinator: Sendable {
                 offsets: offsets, retentionMs: retentionMs, nowMs: now)
             return (answers, Self.take(effects, from: &state))
         }
-        guard await pending.finish() else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
+        guard await finish(pending) else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
         return answers
     }
 
@@ -235,7 +313,7 @@ final class GroupCoordinator: Sendable {
             let (answers, effects) = state.core.delete(groupIDs: groupIDs, nowMs: now)
             return (answers, Self.take(effects, from: &state))
         }
-        guard await pending.finish() else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
+        guard await finish(pending) else { return answers.map { ($0.0, .coordinatorNotAvailable) } }
         return answers
     }
 }
@@ -244,4 +322,9 @@ final class GroupCoordinator: Sendable {
 /// in the core's order; the wait it returns ends with true once they are committed (high watermark).
 struct GroupRecordWriter: Sendable {
     let append: @Sendable ([GroupRecord]) -> (@Sendable () async -> Bool)
+    /// Every record the log holds, in order: the state to rebuild after a failed write.
+    let readAll: @Sendable () throws -> [GroupRecord]
+    /// The log (recreated if it was deleted), its records and a writer for it: how a coordinator that
+    /// could not read its log starts over.
+    let reopen: @Sendable () async throws -> (records: [GroupRecord], writer: GroupRecordWriter)
 }

@@ -21,12 +21,14 @@ extension Broker {
     /// Creates the offsets topic through the metadata log if it is missing, and returns its partition.
     func ensureOffsetsPartition() async throws -> Partition {
         if metadata.image.topic(named: OffsetsTopic.name) == nil {
-            let controller = self.controller, live = liveBrokers
+            let controller = self.controller, live = liveBrokers, settings = self.settings
             _ = try await metadata.submit { image in
                 guard image.topic(named: OffsetsTopic.name) == nil else { return [] }
                 var generator = SystemRandomNumberGenerator()
+                // Like Kafka's `offsets.topic.replication.factor`, capped by the brokers there are.
+                let factor = Int16(min(Int(settings.offsetsTopicReplicationFactor), max(live.count, 1)))
                 return try controller.createTopic(
-                    TopicSpec(name: OffsetsTopic.name, partitions: 1, replicationFactor: 1, configs: OffsetsTopic.configs),
+                    TopicSpec(name: OffsetsTopic.name, partitions: 1, replicationFactor: factor, configs: OffsetsTopic.configs),
                     in: image, liveBrokers: live, using: &generator)
             }
             try partitions.reconcile(with: metadata.image)
@@ -71,6 +73,15 @@ extension Broker {
                 guard let self else { return false }
                 return await self.waitForHighWatermark(partition, atLeast: end, timeoutMs: OffsetsTopic.writeTimeoutMs) == nil
             }
+        } readAll: {
+            guard !partition.isDeleted else { throw BrokerError(.notCoordinator, "\(OffsetsTopic.name) was deleted") }
+            return try Self.readGroupRecords(partition)
+        } reopen: { [weak self] in
+            guard let self else { throw BrokerError(.coordinatorNotAvailable, "the broker stopped") }
+            let reopened = try await self.ensureOffsetsPartition()
+            let records = try Self.readGroupRecords(reopened)
+            self.logger.warning("group coordinator reopened \(OffsetsTopic.name) with \(records.count) records")
+            return (records, self.groupRecordWriter(reopened))
         }
     }
 

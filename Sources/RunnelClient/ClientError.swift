@@ -15,6 +15,8 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, Sendable {
     case metadataError(topic: String, ErrorCode)
     case unknownBroker(nodeId: Int32)
     case invalidAddress(String)
+    /// FindCoordinator answered with an error for the group.
+    case coordinatorError(group: String, ErrorCode)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, Sendable {
         case .metadataError(let topic, let code): return "metadata for \(topic): \(code)"
         case .unknownBroker(let nodeId): return "metadata names no broker \(nodeId)"
         case .invalidAddress(let text): return "'\(text)' is not HOST:PORT"
+        case .coordinatorError(let group, let code): return "no coordinator for group \(group): \(code)"
         }
     }
 }

@@ -236,7 +236,7 @@ public final class KafkaClient: Sendable {
 
     // MARK: Routing
 
-    private func send<Request: KafkaRequestMessage>(
+    func send<Request: KafkaRequestMessage>(
         _ request: Request, on connection: KafkaConnection, timeoutMs: Int64? = nil
     ) async throws(ClientError) -> Request.Response {
         try await connection.send(
@@ -270,7 +270,12 @@ public final class KafkaClient: Sendable {
         return try await connection(toNode: partitionInfo.leaderId)
     }
 
-    private func connection(toNode nodeId: Int32) async throws(ClientError) -> KafkaConnection {
+    /// Remembers a broker's address (a FindCoordinator answer) so `connection(toNode:)` can reach it.
+    func learn(broker nodeId: Int32, host: String, port: Int) {
+        state.withLock { $0.brokers[nodeId] = (host, port) }
+    }
+
+    func connection(toNode nodeId: Int32) async throws(ClientError) -> KafkaConnection {
         let (existing, address) = state.withLock { ($0.connections[nodeId], $0.brokers[nodeId]) }
         if let existing { return existing }
         guard let address else { throw .unknownBroker(nodeId: nodeId) }

@@ -23,7 +23,7 @@ protocol ServedRequestHandler: RequestHandling {
 /// The seam between the network shell and the broker: opens the data directory, recovers the logs,
 /// starts the broker's background work.
 func makeRequestHandler(
-    config: BrokerConfig, metrics: PrometheusMetricsFactory, logger: Logger
+    config: BrokerConfig, groups: GroupServeSettings, metrics: PrometheusMetricsFactory, logger: Logger
 ) async throws -> any ServedRequestHandler {
     try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
     let fsyncPass = CoreMetrics.Timer(label: "runnel_fsync_pass_duration_seconds", factory: metrics)
@@ -35,8 +35,10 @@ func makeRequestHandler(
         },
         onPass: { durationNanoseconds, _, _ in fsyncPass.recordNanoseconds(durationNanoseconds) })
     do {
+        var settings = BrokerSettings(config)
+        groups.apply(to: &settings)
         let broker = try await Broker(
-            settings: BrokerSettings(config), fileSystem: PosixFileSystem(), syncScheduler: syncScheduler,
+            settings: settings, fileSystem: PosixFileSystem(), syncScheduler: syncScheduler,
             logger: logger, metricsFactory: metrics,
             nowMs: { Int64(Date().timeIntervalSince1970 * 1000) })
         return BrokerRequestHandler(broker: broker, syncScheduler: syncScheduler)

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Partitions of a topic created without a count (RUNNEL_NUM_PARTITIONS, default 1).")
     var numPartitions: String?
-    @Option(help: "Replicas of a topic created without a factor (RUNNEL_DEFAULT_REPLICATION_FACTOR, default 1).")
+    @Option(help: "Replicas of a topic created without a factor (RUNNEL_DEFAULT_REPLICATION_FACTOR, default 3, capped by live brokers).")
     var defaultReplicationFactor: String?
     @Option(help: "Create topics on first use (RUNNEL_AUTO_CREATE_TOPICS_ENABLE, default true).")
     var autoCreateTopicsEnable: String?
@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
     var maxInFlightRequestsPerConnection: String?
     @Option(help: "How long shutdown waits for in-flight requests (RUNNEL_SHUTDOWN_GRACE_MS, default 10000).")
     var shutdownGraceMs: String?
+    @OptionGroup(title: "Consumer groups") var groupOptions: GroupServeOptions
 
     var settingFlags: [Setting: String] {
         let pairs: [(Setting, String?)] = [
@@ -84,6 +85,12 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail(error.message, code: 2)
         }
+        let groupSettings: GroupServeSettings
+        do {
+            groupSettings = try groupOptions.resolve(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw fail(error.message, code: 2)
+        }
         Logs.bootstrap(level: level)
         let logger = Logger(label: "runnel")
         let allocator = Allocator.detect()
@@ -93,7 +100,7 @@ struct Serve: AsyncParsableCommand {
         AllocatorMetrics.register(allocator, on: metrics)
         let handler: any ServedRequestHandler
         do {
-            handler = try await makeRequestHandler(config: config, metrics: metrics, logger: logger)
+            handler = try await makeRequestHandler(config: config, groups: groupSettings, metrics: metrics, logger: logger)
         } catch {
             logger.critical("cannot start the broker: \(error)")
             throw ExitCode(1)

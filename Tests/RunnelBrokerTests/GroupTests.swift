@@ -1,6 +1,8 @@
-import RunnelBroker
+@testable import RunnelBroker
+import RunnelGroups
 import RunnelStorage
 import RunnelWire
+import Synchronization
 import XCTest
 
 /// The group APIs end to end through the broker's dispatch.
@@ -201,4 +203,184 @@ final class GroupPersistenceTests: XCTestCase {
         XCTAssertEqual(described?.topics.first?.isInternal, true)
         XCTAssertEqual(described?.topics.first?.errorCode, 0)
     }
+}
+
+/// The coordinator's availability as requests see it, and the group settings `serve` passes down.
+final class GroupCoordinatorAvailabilityTests: XCTestCase {
+    func testCoordinatorAnswersLoadInProgressUntilLoadedAndNotAvailableOnceStopped() async {
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        XCTAssertEqual(coordinator.unavailableError, .coordinatorLoadInProgress)
+        let request = JoinRequest(
+            groupID: "g", memberID: "", groupInstanceID: nil, clientID: "c", clientHost: "/h", protocolType: "consumer",
+            protocols: [GroupProtocol(name: "range", metadata: [])], sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000,
+            requireKnownMemberID: true)
+        let whileLoading = await coordinator.join(request)
+        XCTAssertNil(whileLoading, "nothing is served before the state is rebuilt")
+
+        let log = FakeGroupLog()
+        coordinator.load([], writer: log.writer)
+        XCTAssertNil(coordinator.unavailableError)
+        let loaded = await coordinator.join(request)
+        XCTAssertEqual(loaded?.error, .memberIDRequired)
+
+        coordinator.stop()
+        XCTAssertEqual(coordinator.unavailableError, .coordinatorNotAvailable)
+    }
+
+    func testAFailedWriteLeavesNothingInMemoryThatTheLogLacks() async {
+        let log = FakeGroupLog()
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        coordinator.load([], writer: log.writer)
+        let partition = RunnelGroups.TopicPartition("t", 0)
+        func commit(_ offset: Int64) async -> GroupError? {
+            await coordinator.commitOffsets(
+                groupID: "g", generationID: -1, memberID: "", groupInstanceID: nil,
+                offsets: [OffsetCommitEntry(partition, offset: offset)], retentionMs: nil
+            ).first?.1
+        }
+        func fetched() -> Int64? { (coordinator.fetchOffsets(groupID: "g", partitions: [partition]).offsets[partition] ?? nil)?.offset }
+
+        let first = await commit(5)
+        XCTAssertEqual(first, GroupError.none)
+        log.failing = true
+        let failed = await commit(9)
+        XCTAssertEqual(failed, .coordinatorNotAvailable)
+        XCTAssertEqual(fetched(), 5, "the commit answered as failed is not visible")
+        XCTAssertNil(coordinator.unavailableError, "the log could be read back: still the coordinator")
+        log.failing = false
+        let retried = await commit(9)
+        XCTAssertEqual(retried, GroupError.none)
+        XCTAssertEqual(fetched(), 9)
+    }
+
+    func testAnUnreadableLogAfterAFailedWriteMakesThisNodeNotTheCoordinator() async {
+        let log = FakeGroupLog()
+        let coordinator = GroupCoordinator(config: GroupConfig(), nowMs: { 1_000 })
+        coordinator.load([], writer: log.writer)
+        log.failing = true
+        log.unreadable = true
+        let answers = await coordinator.commitOffsets(
+            groupID: "g", generationID: -1, memberID: "", groupInstanceID: nil,
+            offsets: [OffsetCommitEntry(RunnelGroups.TopicPartition("t", 0), offset: 1)], retentionMs: nil)
+        XCTAssertEqual(answers.map(\.1), [.coordinatorNotAvailable])
+        XCTAssertEqual(coordinator.unavailableError, .notCoordinator)
+    }
+
+    func testDeletedOffsetsTopicIsRecreatedAfterAnsweringNotCoordinator() async throws {
+        let harness = try await GroupTests.groupHarness()
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let kept = try await harness.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 3]), version: 8)
+        XCTAssertEqual(kept?.topics.first?.partitions.first?.errorCode, 0)
+        var delete = DeleteTopicsRequest()
+        delete.topicNames = ["__consumer_offsets"]
+        let deleted = try await harness.call(delete, version: 4)
+        XCTAssertEqual(deleted?.responses.first?.errorCode, 0)
+
+        let lost = try await harness.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 5]), version: 8)
+        XCTAssertEqual(lost?.topics.first?.partitions.first?.errorCode, ErrorCode.coordinatorNotAvailable.rawValue)
+        var fetch = OffsetFetchRequest()
+        fetch.groupId = "g"
+        fetch.topics = nil
+        var fetched = try await harness.call(fetch, version: 7)
+        // NOT_COORDINATOR until the topic is recreated (at once on one node), then an empty state: the
+        // deleted topic took its offsets with it, and the failed commit is not answered from memory.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fetched?.errorCode == ErrorCode.notCoordinator.rawValue, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            fetched = try await harness.call(fetch, version: 7)
+        }
+        XCTAssertEqual(fetched?.errorCode, 0)
+        XCTAssertEqual(fetched?.topics.isEmpty, true)
+
+        let again = try await harness.call(
+            GroupTests.commitRequest(group: "g", generation: -1, memberID: "", topic: "t", offsets: [0: 7]), version: 8)
+        XCTAssertEqual(again?.topics.first?.partitions.first?.errorCode, 0)
+        fetched = try await harness.call(fetch, version: 7)
+        XCTAssertEqual(fetched?.topics.first?.partitions.first?.committedOffset, 7)
+    }
+
+    func testSessionTimeoutBelowTheConfiguredMinimumIsRefused() async throws {
+        let harness = try await BrokerHarness {
+            $0.groupInitialRebalanceDelayMs = 20
+            $0.groupSessionTimeoutMsMin = 12_000
+        }
+        let pump = harness.pumpSyncs()
+        defer { pump.cancel() }
+        let refused = try await harness.call(GroupTests.joinRequest(group: "g"), version: 5)
+        XCTAssertEqual(refused?.errorCode, ErrorCode.invalidSessionTimeout.rawValue, "10 s is below the 12 s minimum")
+        var allowed = GroupTests.joinRequest(group: "g")
+        allowed.sessionTimeoutMs = 12_000
+        let joined = try await harness.call(allowed, version: 5)
+        XCTAssertEqual(joined?.errorCode, ErrorCode.memberIdRequired.rawValue)
+    }
+
+    func testOffsetsTopicAndDefaultFactorTopicsGetOneReplicaOnOneBroker() async throws {
+        let harness = try await GroupTests.groupHarness()
+        XCTAssertEqual(harness.broker.settings.offsetsTopicReplicationFactor, 3)
+        XCTAssertEqual(harness.broker.settings.defaultReplicationFactor, 3)
+        var create = CreateTopicsRequest()
+        var topic = CreateTopicsRequest.CreatableTopic()
+        topic.name = "defaulted"
+        topic.numPartitions = 2
+        topic.replicationFactor = -1
+        create.topics = [topic]
+        let created = try await harness.call(create, version: 5)
+        XCTAssertEqual(created?.topics.first?.errorCode, 0, created?.topics.first?.errorMessage ?? "")
+
+        var metadata = MetadataRequest()
+        metadata.topics = ["__consumer_offsets", "defaulted", "auto-created"].map { name in
+            var wanted = MetadataRequest.MetadataRequestTopic()
+            wanted.name = name
+            return wanted
+        }
+        metadata.allowAutoTopicCreation = true
+        let described = try await harness.call(metadata, version: 12)
+        let replicas = Dictionary(uniqueKeysWithValues: (described?.topics ?? []).map { ($0.name ?? "", $0.partitions.map(\.replicaNodes)) })
+        XCTAssertEqual(replicas["__consumer_offsets"], [[1]])
+        XCTAssertEqual(replicas["defaulted"], [[1], [1]])
+        XCTAssertEqual(replicas["auto-created"], [[1]])
+    }
+}
+
+/// An offsets log in memory whose writes can be made to fail.
+final class FakeGroupLog: Sendable {
+    private struct State {
+        var records: [GroupRecord] = []
+        var failing = false
+        var unreadable = false
+    }
+    private let state = Mutex(State())
+
+    var failing: Bool {
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
+    var unreadable: Bool {
+        get { state.withLock { $0.unreadable } }
+        set { state.withLock { $0.unreadable = newValue } }
+    }
+
+    var writer: GroupRecordWriter {
+        GroupRecordWriter(
+            append: { records in
+                // A failed write appends nothing.
+                let ok = self.state.withLock { state in
+                    if !state.failing { state.records += records }
+                    return !state.failing
+                }
+                return { ok }
+            },
+            readAll: {
+                try self.state.withLock { state in
+                    if state.unreadable { throw FakeLogError.unreadable }
+                    return state.records
+                }
+            },
+            reopen: { throw FakeLogError.unreadable })
+    }
+
+    enum FakeLogError: Error { case unreadable }
 }

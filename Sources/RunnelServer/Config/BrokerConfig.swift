@@ -12,7 +12,7 @@ public struct TopicDefaults: Sendable, Equatable {
 
     public init(
         partitionCount: Int32 = 1,
-        replicationFactor: Int16 = 1,
+        replicationFactor: Int16 = 3,
         autoCreateTopics: Bool = true,
         segmentBytes: Int64 = 1024 * 1024 * 1024,
         retentionMs: Int64 = 7 * 24 * 60 * 60 * 1000,
