@@ -39,4 +39,16 @@ GROUP
 # Host names: /etc/hosts (docker writes it), then docker's DNS.
 echo "hosts: files dns" > "$root/etc/nsswitch.conf"
 
-echo "rootfs: $(du -sh "$root" | cut -f1) in $root; libraries:" $libraries
+# The image must stay small (issue 5: at most 40 MB). The usual way to break that is an `import Foundation`
+# in a target the broker links: Foundation brings ICU and its 34 MB of data (use FoundationEssentials).
+if nm "$binary" 2>/dev/null | grep -q ' icudt[0-9]*_dat$'; then
+    echo "assemble-rootfs: $binary links ICU's data (an 'import Foundation' in a target it links;" \
+        "use FoundationEssentials)" >&2
+    exit 1
+fi
+bytes=$(du -sb "$root" | cut -f1)
+if ((bytes > ${IMAGE_BYTES_MAX:-40000000})); then
+    echo "assemble-rootfs: $bytes bytes is over the image limit of ${IMAGE_BYTES_MAX:-40000000}" >&2
+    exit 1
+fi
+echo "rootfs: $bytes bytes in $root; libraries:" $libraries

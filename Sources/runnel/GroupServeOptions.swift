@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RunnelBroker
 
 /// `serve`'s group coordinator options, each also settable by its `RUNNEL_*` variable (the option wins).
@@ -44,7 +48,10 @@ struct GroupServeOptions: ParsableArguments {
         let variable = "RUNNEL_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
         let text = flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
         guard let text else { return fallback }
-        guard let value = Value(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+        var trimmed = Substring(text)
+        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        guard let value = Value(trimmed), range.contains(value) else {
             throw GroupSettingError("--\(name) (\(variable)): '\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value

@@ -81,22 +81,42 @@ final class AllocatorMetricsTests: XCTestCase {
         XCTAssertNil(allocator.stats())
     }
 
-    /// The mallctl calls themselves, against Debian's jemalloc loaded privately (it does not become this
-    /// process's malloc, but answers for its own heap).
-    func testMallctlReadsVersionAndStatisticsOfARealJemalloc() throws {
-        guard let handle = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                XCTFail("libjemalloc.so.2 is missing (apt-get install libjemalloc-dev)")
-            }
+    /// The mallctl calls themselves, in a process that runs on Debian's jemalloc: this test runs itself
+    /// again with LD_PRELOAD (jemalloc cannot be dlopened later: it uses static TLS), and the child checks
+    /// what the broker would log and export.
+    func testJemallocInTheProcessIsDetectedAndReadsItsStatistics() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if environment[Self.childMarker] == "1" {
+            let allocator = Allocator.detect()
+            XCTAssertEqual(allocator.name, "jemalloc")
+            XCTAssertTrue(allocator.summary.hasPrefix("jemalloc 5."), allocator.summary)
+            let stats = try XCTUnwrap(allocator.stats())
+            XCTAssertGreaterThan(stats.allocatedBytes, 0)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(stats.activeBytes), stats.allocatedBytes)
+            XCTAssertGreaterThan(try XCTUnwrap(stats.residentBytes), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(stats.mappedBytes), 0)
+            return
+        }
+        let library = ["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"]
+            .first { FileManager.default.fileExists(atPath: $0) }
+        guard let library else {
+            if environment["CI"] == "true" { XCTFail("libjemalloc.so.2 is missing (apt-get install libjemalloc-dev)") }
             throw XCTSkip("libjemalloc.so.2 is not installed")
         }
-        let symbol = try XCTUnwrap(dlsym(handle, "mallctl"))
-        let reader = JemallocReader(symbol: symbol)
-        XCTAssertTrue(reader.version.hasPrefix("5."), reader.version)
-        let stats = try XCTUnwrap(reader.stats())
-        XCTAssertNotNil(stats.residentBytes)
-        XCTAssertNotNil(stats.mappedBytes)
-        XCTAssertGreaterThanOrEqual(stats.activeBytes ?? 0, stats.allocatedBytes)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        child.arguments = ["RunnelServerTests.AllocatorMetricsTests/testJemallocInTheProcessIsDetectedAndReadsItsStatistics"]
+        child.environment = environment.merging([Self.childMarker: "1", "LD_PRELOAD": library]) { _, new in new }
+        let output = Pipe()
+        child.standardOutput = output
+        child.standardError = output
+        try child.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("Executed 1 test, with 0 failures"), text)
     }
+
+    static let childMarker = "RUNNEL_ALLOCATOR_TEST_CHILD"
     #endif
 }
