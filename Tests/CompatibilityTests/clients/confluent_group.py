@@ -17,6 +17,9 @@ import uuid
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+# The same polling and committing as the single-consumer scenarios (a script of this directory).
+from confluent_compat import commit_positions as commit, poll_into
+
 BOOTSTRAP = sys.argv[1]
 TIMEOUT = 20
 
@@ -66,28 +69,6 @@ def group_consumer(group, **conf):
     return Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False,
                      "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                      **conf})
-
-
-def poll_into(consumer, seen, timeout):
-    msg = consumer.poll(timeout)
-    if msg is None:
-        return
-    if msg.error():
-        if msg.error().code() == KafkaError._PARTITION_EOF:
-            return
-        raise AssertionError(msg.error())
-    key = (msg.partition(), msg.offset())
-    assert key not in seen, f"record {key} consumed twice"
-    seen[key] = msg.value()
-
-
-def commit(consumer):
-    try:
-        consumer.commit(asynchronous=False)
-    except KafkaException as error:
-        # A member whose partitions held nothing has nothing to commit.
-        if error.args[0].code() != KafkaError._NO_OFFSET:
-            raise
 
 
 def subscribe(consumer, topic):
