@@ -20,7 +20,7 @@ struct GroupServeOptions: ParsableArguments {
     var offsetsTopicReplicationFactor: String?
 
     /// Reads each option, else its environment variable, else the default; checks ranges.
-    func resolve(environment: [String: String]) throws(GroupSettingError) -> GroupServeSettings {
+    func resolve(environment: [String: String]) throws(ServeOptionError) -> GroupServeSettings {
         var values = GroupServeSettings()
         values.initialRebalanceDelayMs = try Self.integer(
             groupInitialRebalanceDelayMs, "group-initial-rebalance-delay-ms", environment, default: values.initialRebalanceDelayMs, range: 0...Int64(Int32.max))
@@ -35,7 +35,7 @@ struct GroupServeOptions: ParsableArguments {
             offsetsTopicReplicationFactor, "offsets-topic-replication-factor", environment,
             default: values.offsetsTopicReplicationFactor, range: 1...Int16.max)
         guard values.sessionTimeoutMsMin <= values.sessionTimeoutMsMax else {
-            throw GroupSettingError(
+            throw ServeOptionError(
                 "--group-min-session-timeout-ms \(values.sessionTimeoutMsMin) is above --group-max-session-timeout-ms \(values.sessionTimeoutMsMax)")
         }
         return values
@@ -44,7 +44,7 @@ struct GroupServeOptions: ParsableArguments {
     /// The flag's text, else `RUNNEL_<NAME>` (empty counts as unset), parsed and range-checked.
     static func integer<Value: FixedWidthInteger>(
         _ flag: String?, _ name: String, _ environment: [String: String], default fallback: Value, range: ClosedRange<Value>
-    ) throws(GroupSettingError) -> Value {
+    ) throws(ServeOptionError) -> Value {
         let variable = "RUNNEL_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
         let text = flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
         guard let text else { return fallback }
@@ -52,13 +52,14 @@ struct GroupServeOptions: ParsableArguments {
         while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
         while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
         guard let value = Value(trimmed), range.contains(value) else {
-            throw GroupSettingError("--\(name) (\(variable)): '\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw ServeOptionError("--\(name) (\(variable)): '\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
 }
 
-struct GroupSettingError: Error {
+/// A serve option group's value that cannot be used; `serve` exits with code 2 and this message.
+struct ServeOptionError: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }

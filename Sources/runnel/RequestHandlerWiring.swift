@@ -23,7 +23,7 @@ protocol ServedRequestHandler: RequestHandling {
 /// The seam between the network shell and the broker: opens the data directory, recovers the logs,
 /// starts the broker's background work.
 func makeRequestHandler(
-    config: BrokerConfig, groups: GroupServeSettings, cleaner: CleanerServeSettings = CleanerServeSettings(backoffMs: CleanerServeOptions.backoffDefaultMs),
+    config: BrokerConfig, groups: GroupServeSettings, cleaner: CleanerServeSettings = CleanerServeSettings(),
     metrics: PrometheusMetricsFactory, logger: Logger
 ) async throws -> any ServedRequestHandler {
     try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
