@@ -200,18 +200,22 @@ public final class Broker: Sendable {
             }
             if nowMs() - lastRetentionMs >= settings.retentionCheckIntervalMs {
                 lastRetentionMs = nowMs()
-                applyRetention()
+                await offCooperativePool { self.applyRetention() }
             }
             if nowMs() - lastCleaningMs >= settings.logCleanerBackoffMs {
-                // A pass does blocking file I/O for a while: run it on a Dispatch thread, not on one of
-                // the few threads of the cooperative pool that request handling shares.
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    DispatchQueue.global(qos: .utility).async { [self] in
-                        cleanCompactedLogs()
-                        done.resume()
-                    }
-                }
+                await offCooperativePool { self.cleanCompactedLogs() }
                 lastCleaningMs = nowMs()
+            }
+        }
+    }
+
+    /// Runs `work`, which does blocking file I/O for a while (retention unlinks, cleaning passes), on a
+    /// Dispatch thread rather than one of the few threads of the cooperative pool that requests share.
+    private func offCooperativePool(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global(qos: .utility).async {
+                work()
+                done.resume()
             }
         }
     }

@@ -22,8 +22,9 @@ extension LogState {
             let orphanIndex = [SegmentFileNames.indexSuffix, SegmentFileNames.timeIndexSuffix].contains { suffix in
                 SegmentFileNames.baseOffset(fromName: name, suffix: suffix).map { !baseSet.contains($0) } ?? false
             }
-            // Leftovers: indexes whose segment is gone, temporaries of interrupted checkpoint writes.
-            if orphanIndex || name.hasSuffix(".tmp") { try fileSystem.removeFile(Path.join(directory, name)) }
+            // Leftovers: indexes whose segment is gone, temporaries of interrupted checkpoint writes,
+            // files of removed segments not yet unlinked.
+            if orphanIndex || name.hasSuffix(".tmp") || name.hasSuffix(SegmentFileNames.deletedSuffix) { try fileSystem.removeFile(Path.join(directory, name)) }
         }
 
         func readOffset(_ name: String) throws -> Int64? {

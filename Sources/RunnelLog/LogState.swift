@@ -52,6 +52,9 @@ struct LogState {
     var checkpointedRecoveryPoint: Int64?
     /// Completions made due under the lock, delivered by the owner after releasing it.
     var outbox: [FlushNotification] = []
+    /// Files of removed segments, already renamed to `.deleted`: the owner unlinks them after releasing
+    /// the lock, because freeing a large file's blocks takes tens of milliseconds that appends must not wait.
+    var doomedPaths: [String] = []
 
     var active: LogSegment { segments[segments.count - 1] }
     var logEndOffset: Int64 { active.nextOffset }
@@ -225,14 +228,18 @@ struct LogState {
 
     // MARK: Removing segments
 
-    /// Deletes a segment's files; its handles close once no requested sync can name them.
+    /// Removes a segment's files from the log: each is renamed to `<name>.deleted` (cheap, and what a
+    /// crash leaves recovery deletes) and unlinked later, outside the lock. Handles close once no
+    /// requested sync can name them.
     mutating func removeFiles(of segment: LogSegment) throws {
         retiredFiles += segment.files
         closeRetiredFilesIfIdle()
         for path in [SegmentFileNames.logPath(directory, segment.baseOffset),
                      SegmentFileNames.indexPath(directory, segment.baseOffset),
                      SegmentFileNames.timeIndexPath(directory, segment.baseOffset)] where fileSystem.fileExists(path) {
-            try fileSystem.removeFile(path)
+            let doomed = path + SegmentFileNames.deletedSuffix
+            try fileSystem.rename(from: path, to: doomed)
+            doomedPaths.append(doomed)
         }
     }
 

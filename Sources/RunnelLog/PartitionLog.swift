@@ -304,16 +304,20 @@ public final class PartitionLog: Sendable {
 
     // MARK: Locking
 
-    /// Runs `body` under the lock, then delivers the completions it made due, outside the lock.
+    /// Runs `body` under the lock, then, outside it, delivers the completions it made due and unlinks the
+    /// files of the segments it removed (a failed unlink leaves a `.deleted` file the next open removes).
     private func locked<T, E: Error>(_ body: (inout LogState) throws(E) -> T) throws(E) -> T {
-        let (result, due): (Result<T, E>, [FlushNotification]) = state.withLock { s in
+        let (result, due, doomed, fileSystem): (Result<T, E>, [FlushNotification], [String], any FileSystem) = state.withLock { s in
             let result: Result<T, E>
             do throws(E) { result = .success(try body(&s)) } catch { result = .failure(error) }
             let due = s.outbox
             s.outbox = []
-            return (result, due)
+            let doomed = s.doomedPaths
+            s.doomedPaths = []
+            return (result, due, doomed, s.fileSystem)
         }
         for notification in due { notification.deliver() }
+        for path in doomed { try? fileSystem.removeFile(path) }
         return try result.get()
     }
 }

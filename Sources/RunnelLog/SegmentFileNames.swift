@@ -5,6 +5,8 @@ enum SegmentFileNames {
     static let logSuffix = ".log"
     static let indexSuffix = ".index"
     static let timeIndexSuffix = ".timeindex"
+    /// Appended to a removed segment's files until they are unlinked.
+    static let deletedSuffix = ".deleted"
     static let digits = 20
 
     static func stem(baseOffset: Int64) -> String {

@@ -89,4 +89,32 @@ final class RetentionTests: XCTestCase {
         XCTAssertEqual(recovered.logEndOffset, 4)
         XCTAssertEqual(try recovered.appendAsLeader(TestBatches.make(), leaderEpoch: 0, nowMs: 0).firstOffset, 4)
     }
+
+    func testRemovedSegmentsLeaveNoFilesBehind() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: nil, retentionBytes: 700))
+        let log = try filledLog(fixture)
+        XCTAssertEqual(try log.applyRetention(nowMs: 0).deletedSegments, 3)
+        // Renamed to `.deleted` under the lock, unlinked after it: nothing of segments 0, 2 and 4 is left.
+        let names = try fixture.fileSystem.contentsOfDirectory(fixture.directory)
+        XCTAssertFalse(names.contains { $0.hasSuffix(".deleted") }, "\(names)")
+        XCTAssertEqual(names.filter { $0.hasSuffix(".log") }.sorted(),
+                       ["00000000000000000006.log", "00000000000000000008.log", "00000000000000000010.log"])
+    }
+
+    func testOpenRemovesFilesOfSegmentsACrashLeftRenamedButNotUnlinked() throws {
+        let fixture = try LogFixture(config: LogConfig(segmentBytesMax: 350, retentionMs: nil))
+        let log = try filledLog(fixture)
+        log.close()
+        // A crash between the rename and the unlink of segment [0, 2).
+        for suffix in [".log", ".index", ".timeindex"] {
+            try fixture.fileSystem.rename(from: fixture.segmentPath(0, suffix), to: fixture.segmentPath(0, suffix + ".deleted"))
+        }
+        try fixture.fileSystem.syncDirectory(fixture.directory)
+        let reopened = try fixture.open()
+        XCTAssertEqual(reopened.segmentBaseOffsets, [2, 4, 6, 8, 10])
+        XCTAssertEqual(reopened.logStartOffset, 2)
+        XCTAssertEqual(try fixture.readAll(reopened).map(\.baseOffset), Array(2..<12))
+        let names = try fixture.fileSystem.contentsOfDirectory(fixture.directory)
+        XCTAssertFalse(names.contains { $0.hasSuffix(".deleted") }, "\(names)")
+    }
 }
