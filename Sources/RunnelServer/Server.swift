@@ -207,7 +207,8 @@ public final class Server: Sendable {
             ByteToMessageHandler(FrameDecoder(frameBytesMax: config.requestBytesMax)),
             ConnectionHandler(
                 handler: handler, listenerName: listenerName, connectionId: connectionId,
-                inFlightMax: config.inFlightRequestsPerConnectionMax, idleMs: config.connectionIdleMs,
+                inFlightMax: config.inFlightRequestsPerConnectionMax,
+                inFlightBytesMax: config.inFlightRequestBytesPerConnectionMax, idleMs: config.connectionIdleMs,
                 metrics: metrics, logger: logger),
         ]
     }

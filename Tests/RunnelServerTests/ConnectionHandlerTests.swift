@@ -18,11 +18,12 @@ final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
 
 final class ConnectionHandlerTests: XCTestCase {
     private func makeChannel(
-        handler: any RequestHandling, inFlightMax: Int = 100, idleMs: Int64 = 60_000, logs: CapturedLogs = CapturedLogs(),
-        metrics: ServerMetrics? = nil
+        handler: any RequestHandling, inFlightMax: Int = 100, inFlightBytesMax: Int = 1 << 24, idleMs: Int64 = 60_000,
+        logs: CapturedLogs = CapturedLogs(), metrics: ServerMetrics? = nil
     ) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
         var config = NetworkConfig(listeners: [], advertisedListeners: [])
         config.inFlightRequestsPerConnectionMax = inFlightMax
+        config.inFlightRequestBytesPerConnectionMax = inFlightBytesMax
         config.connectionIdleMs = idleMs
         let counter = ReadCounter()
         let channel = NIOAsyncTestingChannel()
@@ -152,6 +153,33 @@ final class ConnectionHandlerTests: XCTestCase {
         handler.release(3)
         let response5 = try await nextResponse(channel)
         XCTAssertEqual(response5, 3)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    func testReadsStopAtTheInFlightByteLimitAndResumeWhenAnswered() async throws {
+        let handler = GatedHandler()
+        // Each request is 4 bytes: a second one would hold 8 of the 6 allowed.
+        let (channel, counter) = try await makeChannel(handler: handler, inFlightBytesMax: 6)
+        var bytes = frame(number: 1)
+        var second = frame(number: 2)
+        bytes.writeBuffer(&second)
+        try await channel.writeInbound(bytes)
+        try await handler.waitForReceived(1)
+        try await Task.sleep(for: .milliseconds(20))
+        XCTAssertEqual(handler.received, [1], "the second request waits until the first one's bytes are released")
+
+        let readsBefore = try await channel.eventLoop.submit { counter.reads }.get()
+        channel.read()
+        let readsWhileFull = try await channel.eventLoop.submit { counter.reads }.get()
+        XCTAssertEqual(readsWhileFull, readsBefore, "no read is passed on while the connection holds its byte limit")
+
+        handler.release(1)
+        let first = try await nextResponse(channel)
+        XCTAssertEqual(first, 1)
+        try await handler.waitForReceived(2)
+        handler.release(2)
+        let response = try await nextResponse(channel)
+        XCTAssertEqual(response, 2)
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 

@@ -33,4 +33,24 @@ final class ResponseSequencerTests: XCTestCase {
         XCTAssertEqual(sequencer.complete(a, response: 1), [1, 2])
         XCTAssertTrue(sequencer.canAdmit)
     }
+
+    func testAdmissionStopsAtTheByteLimitButAlwaysTakesOneRequest() {
+        var sequencer = ResponseSequencer<Int>(inFlightMax: 10, inFlightBytesMax: 100)
+        XCTAssertTrue(sequencer.canAdmit(bytes: 500), "one request is admitted however large")
+        let a = sequencer.admit(bytes: 500)
+        XCTAssertFalse(sequencer.canAdmit(bytes: 1))
+        XCTAssertFalse(sequencer.canAdmit)
+        XCTAssertEqual(sequencer.complete(a, response: 1), [1])
+        XCTAssertEqual(sequencer.inFlightBytes, 0)
+        let b = sequencer.admit(bytes: 60)
+        XCTAssertTrue(sequencer.canAdmit(bytes: 40))
+        XCTAssertFalse(sequencer.canAdmit(bytes: 41))
+        let c = sequencer.admit(bytes: 40)
+        XCTAssertFalse(sequencer.canAdmit)
+        // Bytes are released with the response, in request order: c's wait behind b's.
+        _ = sequencer.complete(c, response: 3)
+        XCTAssertEqual(sequencer.inFlightBytes, 100)
+        XCTAssertEqual(sequencer.complete(b, response: 2), [2, 3])
+        XCTAssertEqual(sequencer.inFlightBytes, 0)
+    }
 }

@@ -13,6 +13,9 @@ public struct NetworkConfig: Sendable, Equatable {
     /// Requests handled at once on one connection; reads stop while this many are in flight.
     /// 1 gives Kafka's strictly serial processing per connection.
     public var inFlightRequestsPerConnectionMax: Int
+    /// Request bytes held at once on one connection (one request is always taken, however large):
+    /// what a stalled disk can make a connection hold in memory.
+    public var inFlightRequestBytesPerConnectionMax: Int
     /// `max.connections`: connections beyond this are closed as soon as they are accepted.
     public var connectionsMax: Int
     /// How long shutdown waits for in-flight requests before closing connections regardless.
@@ -28,6 +31,7 @@ public struct NetworkConfig: Sendable, Equatable {
         requestBytesMax: Int32 = NetworkConfig.defaultRequestBytesMax,
         connectionIdleMs: Int64 = NetworkConfig.defaultConnectionIdleMs,
         inFlightRequestsPerConnectionMax: Int = 100,
+        inFlightRequestBytesPerConnectionMax: Int = 16 * 1024 * 1024,
         connectionsMax: Int = 10_000,
         shutdownGraceMs: Int64 = 10_000
     ) {
@@ -37,6 +41,7 @@ public struct NetworkConfig: Sendable, Equatable {
         self.requestBytesMax = requestBytesMax
         self.connectionIdleMs = connectionIdleMs
         self.inFlightRequestsPerConnectionMax = inFlightRequestsPerConnectionMax
+        self.inFlightRequestBytesPerConnectionMax = inFlightRequestBytesPerConnectionMax
         self.connectionsMax = connectionsMax
         self.shutdownGraceMs = shutdownGraceMs
     }
@@ -75,6 +80,9 @@ public struct NetworkConfig: Sendable, Equatable {
         }
         if connectionIdleMs <= 0 {
             throw ConfigError("connections max idle ms: \(connectionIdleMs) must be positive")
+        }
+        if inFlightRequestBytesPerConnectionMax < 1 {
+            throw ConfigError("in-flight request bytes per connection: \(inFlightRequestBytesPerConnectionMax) must be positive")
         }
         if !(1...10_000).contains(inFlightRequestsPerConnectionMax) {
             throw ConfigError("max in-flight requests per connection: \(inFlightRequestsPerConnectionMax) must be 1 to 10000")

@@ -6,8 +6,8 @@ import NIOCore
 /// prepended. Answers a handler defers (`.later`) may finish in any order.
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
-/// requests are admitted and unanswered, so a client that pipelines without bound is slowed instead
-/// of buffered. Frames already decoded from the last read wait in `backlog`, which is bounded by one
+/// requests, or `inFlightBytesMax` bytes of them, are admitted and unanswered, so a client that
+/// pipelines without bound is slowed instead of buffered (and a stall does not fill memory). Frames already decoded from the last read wait in `backlog`, which is bounded by one
 /// read's bytes.
 /// Closing: on idle (nothing in flight), on a framing error (one warning line), or when asked to
 /// quiesce (after the in-flight answers have been written).
@@ -44,7 +44,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     init(
         handler: any RequestHandling, listenerName: String, connectionId: UInt64, inFlightMax: Int,
-        idleMs: Int64, metrics: ServerMetrics?, logger: Logger
+        inFlightBytesMax: Int = .max, idleMs: Int64, metrics: ServerMetrics?, logger: Logger
     ) {
         precondition(idleMs > 0, "idle timeout must be positive")
         self.idleTimeout = .milliseconds(idleMs)
@@ -54,7 +54,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.metrics = metrics
         self.logger = logger
         self.logger[metadataKey: "connection"] = "\(connectionId)"
-        self.sequencer = ResponseSequencer(inFlightMax: inFlightMax)
+        self.sequencer = ResponseSequencer(inFlightMax: inFlightMax, inFlightBytesMax: inFlightBytesMax)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -103,8 +103,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func admitFromBacklog(context: ChannelHandlerContext) {
-        while phase == .open, sequencer.canAdmit, let frame = backlog.popFirst() {
-            admitted.append((sequencer.admit(), frame))
+        while phase == .open, let frame = backlog.first, sequencer.canAdmit(bytes: frame.readableBytes) {
+            backlog.removeFirst()
+            admitted.append((sequencer.admit(bytes: frame.readableBytes), frame))
         }
         startNextIfIdle(context: context)
     }

@@ -2,10 +2,15 @@
 ///
 /// Requests are admitted in arrival order and numbered; handlers may finish in any order; a response is
 /// released only when every earlier request has been answered (or has declared that it has no answer,
-/// as a produce with acks=0 does). At most `inFlightMax` requests are admitted at once, so the
-/// parked responses are bounded too.
+/// as a produce with acks=0 does). At most `inFlightMax` requests, holding at most `inFlightBytesMax`
+/// request bytes, are admitted at once (one request is always admitted, however large), so the
+/// requests held in memory and the parked responses are bounded too.
 public struct ResponseSequencer<Response> {
     public let inFlightMax: Int
+    public let inFlightBytesMax: Int
+    /// Request bytes admitted and not yet released.
+    public private(set) var inFlightBytes = 0
+    private var bytesBySequence: [UInt64: Int] = [:]
     /// Sequence number the next admitted request receives.
     private var nextAdmitted: UInt64 = 0
     /// Sequence number whose response must leave next.
@@ -13,20 +18,30 @@ public struct ResponseSequencer<Response> {
     /// Finished out of order, waiting for an earlier one. nil value: finished with no response.
     private var parked: [UInt64: Response?] = [:]
 
-    public init(inFlightMax: Int) {
+    public init(inFlightMax: Int, inFlightBytesMax: Int = .max) {
         precondition(inFlightMax >= 1, "at least one request must be allowed in flight")
+        precondition(inFlightBytesMax >= 1, "the in-flight byte limit must be positive")
         self.inFlightMax = inFlightMax
+        self.inFlightBytesMax = inFlightBytesMax
     }
 
     /// Admitted and not yet released.
     public var inFlight: Int { Int(nextAdmitted - nextReleased) }
 
-    public var canAdmit: Bool { inFlight < inFlightMax }
+    /// Whether a request could be admitted now (worth reading more).
+    public var canAdmit: Bool { inFlight < inFlightMax && (inFlight == 0 || inFlightBytes < inFlightBytesMax) }
 
-    /// Numbers the next request. The caller must check `canAdmit` first.
-    public mutating func admit() -> UInt64 {
-        precondition(canAdmit, "admitted past the in-flight limit")
+    /// Whether a request of `bytes` may be admitted now.
+    public func canAdmit(bytes: Int) -> Bool {
+        inFlight < inFlightMax && (inFlight == 0 || inFlightBytes + bytes <= inFlightBytesMax)
+    }
+
+    /// Numbers the next request, of `bytes`. The caller must check `canAdmit(bytes:)` first.
+    public mutating func admit(bytes: Int = 0) -> UInt64 {
+        precondition(canAdmit(bytes: bytes), "admitted past the in-flight limits")
         defer { nextAdmitted += 1 }
+        inFlightBytes += bytes
+        if bytes > 0 { bytesBySequence[nextAdmitted] = bytes }
         return nextAdmitted
     }
 
@@ -40,6 +55,7 @@ public struct ResponseSequencer<Response> {
             if let response = entry {
                 released.append(response)
             }
+            inFlightBytes -= bytesBySequence.removeValue(forKey: nextReleased) ?? 0
             nextReleased += 1
         }
         assert(parked.count <= inFlight)
