@@ -95,33 +95,17 @@ public final class Broker: Sendable {
     /// Answers one request frame (without its size prefix).
     public func handle(frame: ByteBuffer, listener: String, peer: String) async -> BrokerReply {
         let decoded: DecodedRequest
-        do {
-            decoded = try RequestFrame.decode(payload: frame)
-        } catch {
-            return rejected(error, peer: peer)
+        let context: RequestContext
+        switch admit(frame, listener: listener, peer: peer) {
+        case .success(let admitted): (decoded, context) = admitted
+        case .failure(let refusal): return refusal.reply
         }
         let header = decoded.header
-        guard let served = ServedApis.byKey[header.apiKey], served.contains(header.apiVersion) else {
-            let reason = "\(header.apiKey) v\(header.apiVersion) is not served"
-            logger.warning("closing connection from \(peer): \(reason)")
-            return .close(reason: reason)
-        }
-        noteNegotiated(header)
-        let context = RequestContext(header: header, listener: listener, peer: peer)
         let response: KafkaResponse
         switch decoded.request {
         case .apiVersions(let request): response = .apiVersions(apiVersions(request, context))
         case .metadata(let request): response = .metadata(await handleMetadata(request, context))
-        case .produce(let request):
-            let pending = appendProduce(request, context)
-            guard pending.needsWait else {
-                guard let produced = await finishProduce(pending) else { return .noResponse }
-                return encode(.produce(produced), header: header)
-            }
-            return .later(Task {
-                guard let produced = await self.finishProduce(pending) else { return .noResponse }
-                return self.encode(.produce(produced), header: header)
-            })
+        case .produce(let request): return produce(request, context)
         case .fetch(let request): response = .fetch(await handleFetch(request, context))
         case .listOffsets(let request): response = .listOffsets(handleListOffsets(request, context))
         case .findCoordinator(let request): response = .findCoordinator(handleFindCoordinator(request, context))
@@ -149,6 +133,57 @@ public final class Broker: Sendable {
         case .deleteGroups(let request): response = .deleteGroups(await handleDeleteGroups(request, context))
         }
         return encode(response, header: header)
+    }
+
+    /// Answers a produce request on the caller's thread (the connection's event loop), sparing the hot
+    /// path two thread hops: the append runs here, an acks=all wait comes back as `.later`. Any other
+    /// request gives nil and goes to `handle`.
+    public func handleImmediately(frame: ByteBuffer, listener: String, peer: String) -> BrokerReply? {
+        // The API key is the header's first field: peeked, so that other requests are decoded only once.
+        guard frame.getInteger(at: frame.readerIndex, as: Int16.self) == ApiKey.produce.rawValue else { return nil }
+        switch admit(frame, listener: listener, peer: peer) {
+        case .success(let (decoded, context)):
+            guard case .produce(let request) = decoded.request else { return nil }
+            return produce(request, context)
+        case .failure(let refusal):
+            return refusal.reply
+        }
+    }
+
+    /// The reply that ends a request before any handler sees it.
+    struct Refusal: Error {
+        let reply: BrokerReply
+    }
+
+    /// Decodes a frame and checks that its API version is served.
+    private func admit(_ frame: ByteBuffer, listener: String, peer: String) -> Result<(DecodedRequest, RequestContext), Refusal> {
+        let decoded: DecodedRequest
+        do {
+            decoded = try RequestFrame.decode(payload: frame)
+        } catch {
+            return .failure(Refusal(reply: rejected(error, peer: peer)))
+        }
+        let header = decoded.header
+        guard let served = ServedApis.byKey[header.apiKey], served.contains(header.apiVersion) else {
+            let reason = "\(header.apiKey) v\(header.apiVersion) is not served"
+            logger.warning("closing connection from \(peer): \(reason)")
+            return .failure(Refusal(reply: .close(reason: reason)))
+        }
+        noteNegotiated(header)
+        return .success((decoded, RequestContext(header: header, listener: listener, peer: peer)))
+    }
+
+    /// Appends at once; answers at once unless acks=all must wait for the high watermark.
+    private func produce(_ request: ProduceRequest, _ context: RequestContext) -> BrokerReply {
+        let pending = appendProduce(request, context)
+        guard pending.needsWait else {
+            guard let produced = produceResponse(pending) else { return .noResponse }
+            return encode(.produce(produced), header: context.header)
+        }
+        return .later(Task {
+            guard let produced = await self.finishProduce(pending) else { return .noResponse }
+            return self.encode(.produce(produced), header: context.header)
+        })
     }
 
     func encode(_ response: KafkaResponse, header: RequestHeader) -> BrokerReply {

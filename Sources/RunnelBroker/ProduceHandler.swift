@@ -67,14 +67,20 @@ extension Broker {
 
     /// Waits for the high watermark where acks=all asked for it, then builds the answer (nil for acks=0).
     func finishProduce(_ pending: PendingProduce) async -> ProduceResponse? {
-        var appended = pending.appended
-        let request = pending.request
-        for i in appended.indices {
-            guard let (partition, offset) = appended[i].waitFor else { continue }
-            if let code = await waitForHighWatermark(partition, atLeast: offset, timeoutMs: Int64(request.timeoutMs)) {
-                appended[i].partition.errorCode = code.rawValue
+        var pending = pending
+        for i in pending.appended.indices {
+            guard let (partition, offset) = pending.appended[i].waitFor else { continue }
+            if let code = await waitForHighWatermark(partition, atLeast: offset, timeoutMs: Int64(pending.request.timeoutMs)) {
+                pending.appended[i].partition.errorCode = code.rawValue
             }
         }
+        return produceResponse(pending)
+    }
+
+    /// The answer to a produce whose waits are over (nil for acks=0).
+    func produceResponse(_ pending: PendingProduce) -> ProduceResponse? {
+        let appended = pending.appended
+        let request = pending.request
         guard request.acks != 0 else { return nil }
         var response = ProduceResponse()
         response.responses = request.topicData.enumerated().map { index, topic in

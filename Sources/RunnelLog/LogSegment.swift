@@ -93,11 +93,33 @@ struct LogSegment {
     // MARK: Appending
 
     /// Writes `bytes` (whole batches described by `headers`, in order) with one write, then indexes them.
-    mutating func append(_ batches: ByteBuffer, headers: [RecordBatchHeader]) throws {
+    /// Appends `batches`, described by `headers`; with `stampedHeaders` (a leader's, one
+    /// `RecordBatchHeader.sizeBytes` header per batch) each batch's header is written from there instead,
+    /// in one gather write with the rest of the batches.
+    mutating func append(_ batches: ByteBuffer, replacingHeadersWith stampedHeaders: ByteBuffer? = nil,
+                         headers: [RecordBatchHeader]) throws {
         precondition(headers.first.map { $0.baseOffset >= nextOffset } ?? false)
         precondition(headers.reduce(0) { $0 + $1.totalSize } == batches.readableBytes)
         var position = sizeBytes
-        try batches.withUnsafeReadableBytes { [position] raw in try log.write(raw, at: position) }
+        if let stampedHeaders {
+            let headerBytes = RecordBatchHeader.sizeBytes
+            precondition(stampedHeaders.readableBytes == headers.count * headerBytes)
+            try batches.withUnsafeReadableBytes { [position] body in
+                try stampedHeaders.withUnsafeReadableBytes { stamped in
+                    var parts: [UnsafeRawBufferPointer] = []
+                    parts.reserveCapacity(2 * headers.count)
+                    var start = 0
+                    for (index, header) in headers.enumerated() {
+                        parts.append(UnsafeRawBufferPointer(rebasing: stamped[(index * headerBytes)..<((index + 1) * headerBytes)]))
+                        parts.append(UnsafeRawBufferPointer(rebasing: body[(start + headerBytes)..<(start + header.totalSize)]))
+                        start += header.totalSize
+                    }
+                    try log.write(gathering: parts, at: position)
+                }
+            }
+        } else {
+            try batches.withUnsafeReadableBytes { [position] raw in try log.write(raw, at: position) }
+        }
         for header in headers {
             try index(header, at: position)
             position += Int64(header.totalSize)

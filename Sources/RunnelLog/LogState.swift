@@ -102,7 +102,9 @@ struct LogState {
         guard batches.readableBytes <= config.segmentBytesMax else {
             throw LogError.recordBatchTooLarge(sizeBytes: batches.readableBytes, segmentBytesMax: config.segmentBytesMax)
         }
-        var stamped = batches
+        // A leader writes new copies of the headers only (see `StampedHeaders`); a follower the batches as sent.
+        let headers: [RecordBatchHeader]
+        var stampedHeaders: ByteBuffer?
         switch assignment {
         case .leader(let epoch, let logAppendTimeMs):
             precondition(epoch >= 0)
@@ -113,16 +115,19 @@ struct LogState {
             if let duplicate = try checkProducers(Self.parseBatches(batches)) {
                 return (duplicate, requestFlush())
             }
+            let stamped: StampedHeaders
             do {
-                _ = try RecordBatchStamping.assignOffsets(in: &stamped, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
-                                                          logAppendTimeMs: logAppendTimeMs)
+                stamped = try RecordBatchStamping.stampedHeaders(for: batches, baseOffset: logEndOffset, partitionLeaderEpoch: epoch,
+                                                                 logAppendTimeMs: logAppendTimeMs)
             } catch {
                 throw LogError.invalidBatches("\(error)")
             }
+            guard stamped.headers.allSatisfy(\.hasStorableOffsets) else { throw LogError.invalidBatches("offsets past the largest storable") }
+            headers = stamped.headers
+            stampedHeaders = stamped.bytes
         case .follower:
-            break
+            headers = try Self.parseBatches(batches)
         }
-        let headers = try Self.parseBatches(stamped)
         var expected = logEndOffset
         for header in headers {
             guard header.baseOffset >= expected else {
@@ -132,10 +137,10 @@ struct LogState {
         }
         let first = headers[0]
         let last = headers[headers.count - 1]
-        if shouldRoll(appendBytes: stamped.readableBytes, lastOffset: last.lastOffset, nowMs: nowMs) {
+        if shouldRoll(appendBytes: batches.readableBytes, lastOffset: last.lastOffset, nowMs: nowMs) {
             try roll(at: first.baseOffset, nowMs: nowMs)
         }
-        try segments[segments.count - 1].append(stamped, headers: headers)
+        try segments[segments.count - 1].append(batches, replacingHeadersWith: stampedHeaders, headers: headers)
         for header in headers { producers.apply(header) }
 
         var epochsChanged = false
@@ -151,7 +156,7 @@ struct LogState {
             offsetOfMaxTimestamp = header.baseOffset
         }
         let info = LogAppendInfo(firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: logEndOffset,
-                                 batchCount: headers.count, sizeBytes: stamped.readableBytes,
+                                 batchCount: headers.count, sizeBytes: batches.readableBytes,
                                  maxTimestamp: maxTimestamp, offsetOfMaxTimestamp: offsetOfMaxTimestamp)
         return (info, requestFlush())
     }

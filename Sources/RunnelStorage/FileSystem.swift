@@ -40,6 +40,8 @@ public protocol StorageFile: AnyObject, Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
     /// Writes all of `bytes` at `offset`, extending the file if needed.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws
+    /// Writes `parts` one after another from `offset`, as one write where the file can (pwritev).
+    func write(gathering parts: [UnsafeRawBufferPointer], at offset: Int64) throws
     func truncate(to size: Int64) throws
     /// Makes the file's data durable (fdatasync). A failure is final: the caller must stop, never retry.
     func sync() throws
@@ -139,5 +141,16 @@ public enum Path {
     public static func name(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
+    }
+}
+
+extension StorageFile {
+    /// Part by part: each part is its own write (and, for the crash-point file system, its own step).
+    public func write(gathering parts: [UnsafeRawBufferPointer], at offset: Int64) throws {
+        var position = offset
+        for part in parts {
+            try write(part, at: position)
+            position += Int64(part.count)
+        }
     }
 }

@@ -138,6 +138,35 @@ final class PosixFile: StorageFile {
         }
     }
 
+    /// IOV_MAX on Linux and the BSDs (the C macro does not reach Swift).
+    static let vectorsPerWriteMax = 1024
+
+    func write(gathering parts: [UnsafeRawBufferPointer], at offset: Int64) throws {
+        try checkOpen()
+        var vectors = parts.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var first = 0
+        var position = off_t(offset)
+        while first < vectors.count {
+            let count = min(vectors.count - first, Self.vectorsPerWriteMax)
+            let n = vectors.withUnsafeBufferPointer { pwritev(fd, $0.baseAddress! + first, Int32(count), position) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.io(operation: "pwritev", path: path, errno: errno)
+            }
+            position += off_t(n)
+            // Skip what was written: whole vectors, then part of the next one.
+            var left = n
+            while first < vectors.count, left >= vectors[first].iov_len {
+                left -= vectors[first].iov_len
+                first += 1
+            }
+            if left > 0 {
+                vectors[first].iov_base = vectors[first].iov_base! + left
+                vectors[first].iov_len -= left
+            }
+        }
+    }
+
     func truncate(to size: Int64) throws {
         try checkOpen()
         if ftruncate(fd, off_t(size)) != 0 { throw StorageError.io(operation: "ftruncate", path: path, errno: errno) }

@@ -86,6 +86,10 @@ final class BrokerRequestHandler: ServedRequestHandler {
         Self.outcome(await broker.handle(frame: frame, listener: context.listenerName, peer: context.peerAddress))
     }
 
+    func handleImmediately(_ frame: ByteBuffer, context: RequestContext) -> RequestOutcome? {
+        broker.handleImmediately(frame: frame, listener: context.listenerName, peer: context.peerAddress).map(Self.outcome)
+    }
+
     static func outcome(_ reply: BrokerReply) -> RequestOutcome {
         switch reply {
         case .respond(let response): return .respond(response)

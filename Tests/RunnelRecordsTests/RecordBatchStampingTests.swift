@@ -14,11 +14,22 @@ final class RecordBatchStampingTests: XCTestCase {
         return buffer
     }
 
+    /// Stamps `buffer`'s batches and returns them whole, as the log writes them.
+    private func stamp(_ buffer: ByteBuffer, baseOffset: Int64, epoch: Int32, logAppendTimeMs: Int64? = nil) throws
+        -> (batches: ByteBuffer, stamped: StampedHeaders)
+    {
+        let stamped = try RecordBatchStamping.stampedHeaders(
+            for: buffer, baseOffset: baseOffset, partitionLeaderEpoch: epoch, logAppendTimeMs: logAppendTimeMs)
+        return (RecordBatchStamping.applying(stamped, to: buffer), stamped)
+    }
+
     func testAssigningOffsetsGivesConsecutiveRangesAndKeepsTheChecksumsValid() throws {
-        var buffer = try threeBatches()
-        let before = try RecordBatchValidator(maxMessageBytes: 1 << 20).validate(buffer)
-        let next = try RecordBatchStamping.assignOffsets(in: &buffer, baseOffset: 1_000, partitionLeaderEpoch: 7)
-        XCTAssertEqual(next, 1_006)
+        let received = try threeBatches()
+        let before = try RecordBatchValidator(maxMessageBytes: 1 << 20).validate(received)
+        let (buffer, stamped) = try stamp(received, baseOffset: 1_000, epoch: 7)
+        XCTAssertEqual(stamped.nextOffset, 1_006)
+        XCTAssertEqual(stamped.bytes.readableBytes, 3 * RecordBatchHeader.sizeBytes, "only the headers are new bytes")
+        XCTAssertEqual(received, try threeBatches(), "the received batches are never written to")
 
         var iterator = RecordBatchIterator(buffer, verifyingChecksums: true)
         let headers = try iterator.collect().map(\.header)
@@ -26,6 +37,7 @@ final class RecordBatchStampingTests: XCTestCase {
         XCTAssertEqual(headers.map(\.lastOffset), [1_001, 1_004, 1_005])
         XCTAssertEqual(headers.map(\.partitionLeaderEpoch), [7, 7, 7])
         XCTAssertEqual(headers.map(\.crc), before.map(\.crc), "offsets and epoch lie outside the CRC")
+        XCTAssertEqual(stamped.headers, headers)
 
         var entries = RecordBatchIterator(buffer)
         var decodedOffsets: [Int64] = []
@@ -37,10 +49,9 @@ final class RecordBatchStampingTests: XCTestCase {
     }
 
     func testLogAppendTimeStampingSetsTheTypeAndMaxTimestampAndRecomputesTheChecksum() throws {
-        var buffer = try threeBatches()
-        let before = try RecordBatchValidator(maxMessageBytes: 1 << 20).validate(buffer)
-        _ = try RecordBatchStamping.assignOffsets(
-            in: &buffer, baseOffset: 0, partitionLeaderEpoch: 1, logAppendTimeMs: 1_234_567)
+        let received = try threeBatches()
+        let before = try RecordBatchValidator(maxMessageBytes: 1 << 20).validate(received)
+        let (buffer, _) = try stamp(received, baseOffset: 0, epoch: 1, logAppendTimeMs: 1_234_567)
         let after = try RecordBatchValidator(maxMessageBytes: 1 << 20).validate(buffer)
         XCTAssertEqual(after.map(\.timestampType), [.logAppendTime, .logAppendTime, .logAppendTime])
         XCTAssertEqual(after.map(\.maxTimestampMs), [1_234_567, 1_234_567, 1_234_567])
@@ -56,9 +67,9 @@ final class RecordBatchStampingTests: XCTestCase {
 
     func testStampingATruncatedBufferThrowsInsteadOfWritingPastIt() throws {
         let full = try makeBatch()
-        var truncated = full.getSlice(at: 0, length: full.readableBytes - 1)!
+        let truncated = full.getSlice(at: 0, length: full.readableBytes - 1)!
         XCTAssertThrowsBatchError(
-            try RecordBatchStamping.assignOffsets(in: &truncated, baseOffset: 0, partitionLeaderEpoch: 0),
+            try RecordBatchStamping.stampedHeaders(for: truncated, baseOffset: 0, partitionLeaderEpoch: 0),
             kafkaErrorCode: 2)
     }
 
@@ -67,7 +78,7 @@ final class RecordBatchStampingTests: XCTestCase {
         buffer.setInteger(Int32(-5), at: 23)
         try reseal(&buffer)
         XCTAssertThrowsBatchError(
-            try RecordBatchStamping.assignOffsets(in: &buffer, baseOffset: 10, partitionLeaderEpoch: 0),
+            try RecordBatchStamping.stampedHeaders(for: buffer, baseOffset: 10, partitionLeaderEpoch: 0),
             kafkaErrorCode: 87)
     }
 }

@@ -67,6 +67,23 @@ final class ConnectionHandlerTests: XCTestCase {
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
+    func testImmediateAnswersKeepRequestOrderAndWaitForEarlierTaskAnswers() async throws {
+        let handler = HalfImmediateHandler()
+        let (channel, _) = try await makeChannel(handler: handler)
+        var bytes = frame(number: 1)
+        for number in Int32(2)...6 {
+            var next = frame(number: number)
+            bytes.writeBuffer(&next)
+        }
+        try await channel.writeInbound(bytes)
+        var order: [Int32] = []
+        for _ in 0..<6 { order.append(try await nextResponse(channel)) }
+        XCTAssertEqual(order, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(handler.immediate, [2, 4, 6])
+        XCTAssertEqual(handler.viaTask, [1, 3, 5], "a request is handled only after the one before it")
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
     func testHandleIsCalledForOneRequestAtATimeInRequestOrder() async throws {
         let handler = SerialProbeHandler()
         let (channel, _) = try await makeChannel(handler: handler)

@@ -17,6 +17,34 @@ final class RecordingHandler: RequestHandling {
     }
 }
 
+/// Answers even-numbered requests on the event loop (`handleImmediately`) and odd ones through
+/// `handle`, after a short sleep; records which path each took and the thread-hop-free answers' order.
+final class HalfImmediateHandler: RequestHandling {
+    private let seen = Mutex<(immediate: [Int32], async: [Int32])>(([], []))
+    var immediate: [Int32] { seen.withLock { $0.immediate } }
+    var viaTask: [Int32] { seen.withLock { $0.async } }
+
+    private static func answer(_ number: Int32) -> RequestOutcome {
+        var response = ByteBuffer()
+        response.writeInteger(number)
+        return .respond(response)
+    }
+
+    func handleImmediately(_ frame: ByteBuffer, context: RequestContext) -> RequestOutcome? {
+        let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
+        guard number % 2 == 0 else { return nil }
+        seen.withLock { $0.immediate.append(number) }
+        return Self.answer(number)
+    }
+
+    func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome {
+        let number = frame.getInteger(at: frame.readerIndex, as: Int32.self) ?? -1
+        seen.withLock { $0.async.append(number) }
+        try? await Task.sleep(for: .milliseconds(5))
+        return Self.answer(number)
+    }
+}
+
 /// Test frames carry a 4-byte request number. Each request is taken at once and answered later
 /// (`.later`), when the test releases it: with its number, or with nothing when the number is in
 /// `silent`, or by closing the connection when it is in `closing`.

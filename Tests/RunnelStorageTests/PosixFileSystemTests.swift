@@ -34,6 +34,23 @@ final class PosixFileSystemTests: XCTestCase {
             XCTAssertEqual(error as? StorageError, .notFound(root + "/missing"))
         }
     }
+
+    func testGatherWriteOfMorePartsThanOneSystemCallTakesWritesThemInOrder() throws {
+        let file = try PosixFileSystem().openFile(root + "/x/y/gathered", options: [.create])
+        defer { file.close() }
+        // 3000 parts (three pwritev calls), some empty, of sizes 0...6, with a byte pattern per part.
+        let parts: [[UInt8]] = (0..<3000).map { index in Array(repeating: UInt8(truncatingIfNeeded: index), count: index % 7) }
+        try file.write([0xEE, 0xEE], at: 0)
+        let joined = parts.flatMap { $0 }
+        let pointers: [UnsafeMutableRawBufferPointer] = parts.map { part in
+            let pointer = UnsafeMutableRawBufferPointer.allocate(byteCount: part.count, alignment: 1)
+            pointer.copyBytes(from: part)
+            return pointer
+        }
+        defer { for pointer in pointers { pointer.deallocate() } }
+        try file.write(gathering: pointers.map { UnsafeRawBufferPointer($0) }, at: 2)
+        XCTAssertEqual(try file.readAll(), [0xEE, 0xEE] + joined)
+    }
 }
 
 final class SyncSchedulerTests: XCTestCase {

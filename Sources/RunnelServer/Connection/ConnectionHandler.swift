@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 /// Runs one Kafka connection: takes frames from `FrameDecoder`, passes them to the `RequestHandling`
-/// one at a time in request order, and writes the answers back in request order with their size
+/// one at a time in request order (on the event loop through `handleImmediately` when it takes them,
+/// else through `handle` in a task), and writes the answers back in request order with their size
 /// prepended. Answers a handler defers (`.later`) may finish in any order.
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
@@ -120,6 +121,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
         let started = NIODeadline.now()
         let handler = self.handler
+        if let outcome = handler.handleImmediately(frame, context: requestContext) {
+            handling = false
+            settle(sequence, outcome: outcome, apiKey: apiKey, started: started, context: context)
+            startNextIfIdle(context: context)
+            return
+        }
         let returned = context.eventLoop.makePromise(of: RequestOutcome.self)
         returned.completeWithTask {
             await handler.handle(frame, context: requestContext)

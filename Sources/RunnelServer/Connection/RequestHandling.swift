@@ -40,4 +40,12 @@ public enum RequestOutcome: Sendable, Equatable {
 /// such answers may be pending at once.
 public protocol RequestHandling: Sendable {
     func handle(_ frame: ByteBuffer, context: RequestContext) async -> RequestOutcome
+    /// Answers a request on the connection's event loop, when it can without blocking for long (the
+    /// broker does so for produce: an append to the page cache); nil passes it to `handle`. Spares the
+    /// hot path the hops to a task and back. Same ordering rules as `handle`.
+    func handleImmediately(_ frame: ByteBuffer, context: RequestContext) -> RequestOutcome?
+}
+
+extension RequestHandling {
+    public func handleImmediately(_ frame: ByteBuffer, context: RequestContext) -> RequestOutcome? { nil }
 }
