@@ -11,7 +11,7 @@ FUZZ_RUNS ?= 1000000
 APT_PACKAGES := kcat librdkafka-dev libjemalloc-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
 PIP_PACKAGES := confluent-kafka kafka-python aiokafka lz4 zstandard python-snappy
 
-.PHONY: deps build release run test sim fuzz clean
+.PHONY: deps build release run test sim fuzz allocations clean
 .PHONY: lab-deps image up down logs status test-lab save push
 
 # The image: a release binary with the Swift runtime linked in statically and, unless ALLOCATOR=glibc,
@@ -67,9 +67,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	set -o pipefail; RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing --skip LabTests 2>&1 | tee .build/test.log
 	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
+	$(MAKE) allocations
 	@grep -a -E "^\s*Executed [0-9]+ tests?," .build/test.log | tail -1 | \
 	  sed -E 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1;\3;\4/' | \
 	  awk -F';' '{ skipped = ($$2 == "" ? 0 : $$2); printf "swift-test: %d passed, %d failed, %d skipped\n", $$1 - $$3 - skipped, $$3, skipped }'
+
+# Heap allocations per produce request, counted as swift-nio counts them (release build); fails when a
+# count passes its limit in Sources/runnel-allocations.
+allocations: deps
+	$(SWIFT) build -c release --product runnel-allocations
+	.build/release/runnel-allocations --check
 
 # A long sweep of the Raft simulator: seeds/s and violations.
 sim:

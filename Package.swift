@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "runnel", targets: ["runnel"]),
         .executable(name: "runnel-sim", targets: ["runnel-sim"]),
+        .executable(name: "runnel-allocations", targets: ["runnel-allocations"]),
         // For the libFuzzer package in Fuzz/.
         .library(name: "RunnelWireForFuzzing", targets: ["RunnelWire"]),
     ],
@@ -92,6 +93,17 @@ let package = Package(
             name: "RunnelSimulation", dependencies: ["RunnelRaft", "RunnelRaftStorage", "RunnelStorage"],
             swiftSettings: strict),
         .executableTarget(name: "runnel-sim", dependencies: ["RunnelSimulation"], swiftSettings: strict),
+
+        // Allocations per produce request, counted as swift-nio counts them: malloc is replaced in this
+        // executable only (CRunnelAllocationHooks must never be linked into anything else).
+        .target(name: "CRunnelAllocationHooks"),
+        .executableTarget(
+            name: "runnel-allocations",
+            dependencies: [
+                "CRunnelAllocationHooks", "RunnelBroker", "RunnelMetadata", "RunnelRecords", "RunnelCompression", "RunnelStorage",
+                "RunnelWire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
 
         // Container lab (test support): docker control, librdkafka load, history checker, report.
         .target(name: "RunnelLab", dependencies: ["CRdkafka"], swiftSettings: strict),
