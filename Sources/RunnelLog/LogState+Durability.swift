@@ -42,9 +42,10 @@ extension LogState {
         closeRetiredFilesIfIdle()
     }
 
+    /// Hands the retired files to the owner to close (outside the lock) once no requested sync can name them.
     mutating func closeRetiredFilesIfIdle() {
         guard pendingFlushes.isEmpty else { return }
-        for file in retiredFiles { file.close() }
+        releasedFiles += retiredFiles
         retiredFiles = []
     }
 

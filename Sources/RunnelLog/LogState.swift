@@ -52,8 +52,10 @@ struct LogState {
     var checkpointedRecoveryPoint: Int64?
     /// Completions made due under the lock, delivered by the owner after releasing it.
     var outbox: [FlushNotification] = []
-    /// Files of removed segments, already renamed to `.deleted`: the owner unlinks them after releasing
-    /// the lock, because freeing a large file's blocks takes tens of milliseconds that appends must not wait.
+    /// Removed segments' handles to close and their files (renamed to `.deleted`) to unlink: the owner
+    /// does both after releasing the lock, because freeing a large file's blocks (at the unlink or at the
+    /// last close, whichever comes last) takes tens of milliseconds that appends must not wait for.
+    var releasedFiles: [any StorageFile] = []
     var doomedPaths: [String] = []
 
     var active: LogSegment { segments[segments.count - 1] }
@@ -246,6 +248,32 @@ struct LogState {
             try fileSystem.rename(from: path, to: doomed)
             doomedPaths.append(doomed)
         }
+    }
+
+    /// Removed segments' files, for the owner to close and unlink outside the lock.
+    struct RemovedFiles {
+        let handles: [any StorageFile]
+        let paths: [String]
+        let fileSystem: any FileSystem
+
+        /// Closes, then unlinks (a failed unlink leaves a `.deleted` file the next open removes).
+        func release() {
+            for file in handles { file.close() }
+            for path in paths { try? fileSystem.removeFile(path) }
+        }
+    }
+
+    mutating func takeRemovedFiles() -> RemovedFiles {
+        defer {
+            releasedFiles = []
+            doomedPaths = []
+        }
+        return RemovedFiles(handles: releasedFiles, paths: doomedPaths, fileSystem: fileSystem)
+    }
+
+    /// Releases removed files at once (open, where no one else can be waiting on the lock).
+    mutating func releaseRemovedFiles() {
+        takeRemovedFiles().release()
     }
 
     mutating func close() {

@@ -28,7 +28,8 @@ public final class PartitionLog: Sendable {
     public static func open(directory: String, fileSystem: any FileSystem, syncScheduler: any SyncScheduling,
                             config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
         do {
-            let state = try LogState.open(directory: directory, fileSystem: fileSystem, config: config, nowMs: nowMs)
+            var state = try LogState.open(directory: directory, fileSystem: fileSystem, config: config, nowMs: nowMs)
+            state.releaseRemovedFiles()
             return PartitionLog(directory: directory, state: state, syncScheduler: syncScheduler)
         } catch let error as LogError {
             throw error
@@ -304,20 +305,18 @@ public final class PartitionLog: Sendable {
 
     // MARK: Locking
 
-    /// Runs `body` under the lock, then, outside it, delivers the completions it made due and unlinks the
-    /// files of the segments it removed (a failed unlink leaves a `.deleted` file the next open removes).
+    /// Runs `body` under the lock, then, outside it, delivers the completions it made due and closes and
+    /// unlinks the files of the segments it removed.
     private func locked<T, E: Error>(_ body: (inout LogState) throws(E) -> T) throws(E) -> T {
-        let (result, due, doomed, fileSystem): (Result<T, E>, [FlushNotification], [String], any FileSystem) = state.withLock { s in
+        let (result, due, removed): (Result<T, E>, [FlushNotification], LogState.RemovedFiles) = state.withLock { s in
             let result: Result<T, E>
             do throws(E) { result = .success(try body(&s)) } catch { result = .failure(error) }
             let due = s.outbox
             s.outbox = []
-            let doomed = s.doomedPaths
-            s.doomedPaths = []
-            return (result, due, doomed, s.fileSystem)
+            return (result, due, s.takeRemovedFiles())
         }
         for notification in due { notification.deliver() }
-        for path in doomed { try? fileSystem.removeFile(path) }
+        removed.release()
         return try result.get()
     }
 }

@@ -117,4 +117,25 @@ final class RetentionTests: XCTestCase {
         let names = try fixture.fileSystem.contentsOfDirectory(fixture.directory)
         XCTAssertFalse(names.contains { $0.hasSuffix(".deleted") }, "\(names)")
     }
+
+    func testRemovedSegmentsAreClosedAndUnlinkedOutsideTheLogsLock() throws {
+        let fileSystem = LockProbingFileSystem()
+        try fileSystem.createDirectory("/data")
+        let scheduler = ManualSyncScheduler()
+        let log = try PartitionLog.open(directory: "/data/p-0", fileSystem: fileSystem, syncScheduler: scheduler,
+                                        config: LogConfig(segmentBytesMax: 350, retentionMs: nil, retentionBytes: 700), nowMs: 0)
+        for i in 0..<12 {
+            _ = try log.appendAsLeader(TestBatches.make(baseOffset: Int64(i), timestampMs: Int64(i), valueBytes: 100), leaderEpoch: 0, nowMs: 0)
+            scheduler.runPass()
+        }
+        log.updateHighWatermark(log.flushedOffset)
+        fileSystem.probe = { _ = log.offsets }
+        // An append whose sync is still pending keeps the removed files open until it completes.
+        _ = try log.appendAsLeader(TestBatches.make(baseOffset: 12, timestampMs: 12, valueBytes: 100), leaderEpoch: 0, nowMs: 0)
+        XCTAssertEqual(try log.applyRetention(nowMs: 0).deletedSegments, 4)
+        scheduler.runPass()
+        // Four segments of three files: each closed once and unlinked once.
+        XCTAssertEqual(fileSystem.probeCount, 24)
+        XCTAssertEqual(fileSystem.underLock, [])
+    }
 }
