@@ -8,8 +8,8 @@ import NIOCore
 ///
 /// Back-pressure: reads are withheld (the outbound `read` event is held back) while `inFlightMax`
 /// requests, or `inFlightBytesMax` bytes of them, are admitted and unanswered, so a client that
-/// pipelines without bound is slowed instead of buffered (and a stall does not fill memory). Frames already decoded from the last read wait in `backlog`, which is bounded by one
-/// read's bytes.
+/// pipelines without bound is slowed instead of buffered (and a stall does not fill memory). Frames
+/// already decoded from the last read wait in `backlog`, which is bounded by one read's bytes.
 /// Closing: on idle (nothing in flight), on a framing error (one warning line), or when asked to
 /// quiesce (after the in-flight answers have been written).
 final class ConnectionHandler: ChannelDuplexHandler {
