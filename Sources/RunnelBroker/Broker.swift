@@ -97,8 +97,8 @@ public final class Broker: Sendable {
         let decoded: DecodedRequest
         let context: RequestContext
         switch admit(frame, listener: listener, peer: peer) {
-        case .success(let admitted): (decoded, context) = admitted
-        case .failure(let refusal): return refusal.reply
+        case .admitted(let request, let requestContext): (decoded, context) = (request, requestContext)
+        case .refused(let reply): return reply
         }
         let header = decoded.header
         let response: KafkaResponse
@@ -142,35 +142,36 @@ public final class Broker: Sendable {
         // The API key is the header's first field: peeked, so that other requests are decoded only once.
         guard frame.getInteger(at: frame.readerIndex, as: Int16.self) == ApiKey.produce.rawValue else { return nil }
         switch admit(frame, listener: listener, peer: peer) {
-        case .success(let (decoded, context)):
+        case .admitted(let decoded, let context):
             guard case .produce(let request) = decoded.request else { return nil }
             return produce(request, context)
-        case .failure(let refusal):
-            return refusal.reply
+        case .refused(let reply):
+            return reply
         }
     }
 
-    /// The reply that ends a request before any handler sees it.
-    struct Refusal: Error {
-        let reply: BrokerReply
+    private enum Admission {
+        case admitted(DecodedRequest, RequestContext)
+        /// Ended before any handler sees it: undecodable, or a version not served.
+        case refused(BrokerReply)
     }
 
     /// Decodes a frame and checks that its API version is served.
-    private func admit(_ frame: ByteBuffer, listener: String, peer: String) -> Result<(DecodedRequest, RequestContext), Refusal> {
+    private func admit(_ frame: ByteBuffer, listener: String, peer: String) -> Admission {
         let decoded: DecodedRequest
         do {
             decoded = try RequestFrame.decode(payload: frame)
         } catch {
-            return .failure(Refusal(reply: rejected(error, peer: peer)))
+            return .refused(rejected(error, peer: peer))
         }
         let header = decoded.header
         guard let served = ServedApis.byKey[header.apiKey], served.contains(header.apiVersion) else {
             let reason = "\(header.apiKey) v\(header.apiVersion) is not served"
             logger.warning("closing connection from \(peer): \(reason)")
-            return .failure(Refusal(reply: .close(reason: reason)))
+            return .refused(.close(reason: reason))
         }
         noteNegotiated(header)
-        return .success((decoded, RequestContext(header: header, listener: listener, peer: peer)))
+        return .admitted(decoded, RequestContext(header: header, listener: listener, peer: peer))
     }
 
     /// Appends at once; answers at once unless acks=all must wait for the high watermark.

@@ -271,11 +271,6 @@ struct LogState {
         return RemovedFiles(handles: releasedFiles, paths: doomedPaths, fileSystem: fileSystem)
     }
 
-    /// Releases removed files at once (open, where no one else can be waiting on the lock).
-    mutating func releaseRemovedFiles() {
-        takeRemovedFiles().release()
-    }
-
     mutating func close() {
         guard !isClosed else { return }
         if failure == nil {

@@ -29,7 +29,7 @@ public final class PartitionLog: Sendable {
                             config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
         do {
             var state = try LogState.open(directory: directory, fileSystem: fileSystem, config: config, nowMs: nowMs)
-            state.releaseRemovedFiles()
+            state.takeRemovedFiles().release()  // what recovery removed; no one waits on the lock yet
             return PartitionLog(directory: directory, state: state, syncScheduler: syncScheduler)
         } catch let error as LogError {
             throw error

@@ -143,7 +143,11 @@ final class PosixFile: StorageFile {
 
     func write(gathering parts: [UnsafeRawBufferPointer], at offset: Int64) throws {
         try checkOpen()
-        var vectors = parts.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(parts.count)
+        for part in parts where part.count > 0 {
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: part.baseAddress), iov_len: part.count))
+        }
         var first = 0
         var position = off_t(offset)
         while first < vectors.count {

@@ -40,6 +40,15 @@ final class ConnectionHandlerTests: XCTestCase {
         return (channel, counter)
     }
 
+    /// Asks for a read and checks that the full connection holds it back; returns the reads passed on so far.
+    private func assertReadHeldBack(_ channel: NIOAsyncTestingChannel, _ counter: ReadCounter, _ message: String) async throws -> Int {
+        let readsBefore = try await channel.eventLoop.submit { counter.reads }.get()
+        channel.read()
+        let readsWhileFull = try await channel.eventLoop.submit { counter.reads }.get()
+        XCTAssertEqual(readsWhileFull, readsBefore, message)
+        return readsBefore
+    }
+
     /// Reads one length-prefixed response and returns its 4-byte request number.
     private func nextResponse(_ channel: NIOAsyncTestingChannel) async throws -> Int32 {
         var size = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
@@ -152,10 +161,7 @@ final class ConnectionHandlerTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(20))
         XCTAssertEqual(handler.received, [1, 2], "the third request waits for a free slot")
 
-        let readsBefore = try await channel.eventLoop.submit { counter.reads }.get()
-        channel.read()
-        let readsWhileFull = try await channel.eventLoop.submit { counter.reads }.get()
-        XCTAssertEqual(readsWhileFull, readsBefore, "no read is passed on while the connection is full")
+        let readsBefore = try await assertReadHeldBack(channel, counter, "no read is passed on while the connection is full")
 
         handler.release(1)
         let response3 = try await nextResponse(channel)
@@ -185,10 +191,7 @@ final class ConnectionHandlerTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(20))
         XCTAssertEqual(handler.received, [1], "the second request waits until the first one's bytes are released")
 
-        let readsBefore = try await channel.eventLoop.submit { counter.reads }.get()
-        channel.read()
-        let readsWhileFull = try await channel.eventLoop.submit { counter.reads }.get()
-        XCTAssertEqual(readsWhileFull, readsBefore, "no read is passed on while the connection holds its byte limit")
+        _ = try await assertReadHeldBack(channel, counter, "no read is passed on while the connection holds its byte limit")
 
         handler.release(1)
         let first = try await nextResponse(channel)

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Puts responses back into request order on one connection.
 ///
 /// Requests are admitted in arrival order and numbered; handlers may finish in any order; a response is
@@ -10,7 +12,8 @@ public struct ResponseSequencer<Response> {
     public let inFlightBytesMax: Int
     /// Request bytes admitted and not yet released.
     public private(set) var inFlightBytes = 0
-    private var bytesBySequence: [UInt64: Int] = [:]
+    /// Each unreleased request's bytes, in admission order (requests are released in that order).
+    private var admittedBytes = CircularBuffer<Int>(initialCapacity: 4)
     /// Sequence number the next admitted request receives.
     private var nextAdmitted: UInt64 = 0
     /// Sequence number whose response must leave next.
@@ -41,7 +44,7 @@ public struct ResponseSequencer<Response> {
         precondition(canAdmit(bytes: bytes), "admitted past the in-flight limits")
         defer { nextAdmitted += 1 }
         inFlightBytes += bytes
-        if bytes > 0 { bytesBySequence[nextAdmitted] = bytes }
+        admittedBytes.append(bytes)
         return nextAdmitted
     }
 
@@ -55,7 +58,7 @@ public struct ResponseSequencer<Response> {
             if let response = entry {
                 released.append(response)
             }
-            inFlightBytes -= bytesBySequence.removeValue(forKey: nextReleased) ?? 0
+            inFlightBytes -= admittedBytes.removeFirst()
             nextReleased += 1
         }
         assert(parked.count <= inFlight)
