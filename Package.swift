@@ -137,7 +137,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CompatibilityTests",
-            dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RunnelRecords", "RunnelCompression", "RunnelWire", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["clients", "requirements.txt"],  // run from the source tree
             swiftSettings: strict),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["RunnelLab"], swiftSettings: strict),
