@@ -99,6 +99,39 @@ final class HostileGroupLoadTests: XCTestCase {
         XCTAssertEqual(again?.topics.first?.partitions.first?.errorCode, 0, "the coordinator serves")
     }
 
+    /// The scan behind the loader counts what it skips and lists it with offsets, for the log.
+    func testTheScanCountsAndListsUnreadableRecordsWithTheirOffsets() throws {
+        func at(_ baseOffset: Int64, _ batch: ByteBuffer) -> ByteBuffer {
+            var batch = batch
+            batch.setInteger(baseOffset, at: batch.readerIndex)  // outside the CRC, as the log stamps it
+            return batch
+        }
+        let good = GroupRecord.offsetCommit(groupID: "g", RunnelGroups.TopicPartition("t", 0), CommittedOffset(offset: 9, commitTimestampMs: 5))
+        var goodBatch = RecordBatchBuilder()
+        let (goodKey, goodValue) = good.encoded()
+        goodBatch.append(key: goodKey, value: goodValue, timestampMs: 1_700_000_000_000)
+        var mixed = RecordBatchBuilder()
+        mixed.append(key: nil, value: [1], timestampMs: 1_700_000_000_000)
+        mixed.append(key: [0, 9], value: [1], timestampMs: 1_700_000_000_000)  // key version 9: not a group record
+        mixed.append(key: goodKey, value: goodValue, timestampMs: 1_700_000_000_000)
+        var buffer = ByteBuffer()
+        buffer.writeImmutableBuffer(at(10, try goodBatch.build()))
+        buffer.writeImmutableBuffer(at(11, try Self.batchWithARecordWithoutHeaderCount(key: goodKey, value: goodValue ?? [])))
+        buffer.writeImmutableBuffer(at(12, try mixed.build()))
+
+        var scan = GroupRecordScan()
+        XCTAssertEqual(try scan.scan(buffer, from: 10), 15)
+        XCTAssertEqual(scan.records, [good, good])
+        XCTAssertEqual(scan.unreadableCount, 3)
+        XCTAssertEqual(scan.unreadable.map(\.offsets), [11...11, 12...12, 13...13])
+        XCTAssertTrue(scan.unreadable[0].reason.contains("header count"), scan.unreadable[0].reason)
+
+        var later = GroupRecordScan()
+        XCTAssertEqual(try later.scan(buffer, from: 14), 15, "a read starts at the batch holding the offset")
+        XCTAssertEqual(later.records, [good])
+        XCTAssertEqual(later.unreadableCount, 0, "records before the offset are not read again")
+    }
+
     /// Item 2: a GroupMetadata record with generation Int32.max; the next rebalance wraps it as Kafka's
     /// Java int does, instead of trapping on `generationID += 1` in the broker's tick.
     func testALoadedGenerationOfInt32MaxWrapsOnTheNextJoin() async throws {
