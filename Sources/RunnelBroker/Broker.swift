@@ -81,7 +81,7 @@ public final class Broker: Sendable {
         }
         // Groups are served only once their state is rebuilt from the offsets topic.
         let offsets = try await ensureOffsetsPartition()
-        let records = try Self.readGroupRecords(offsets)
+        let records = try Self.readGroupRecords(offsets, logger: logger)
         groups.load(records, writer: groupRecordWriter(offsets))
         logger.info("group coordinator loaded \(records.count) records from \(OffsetsTopic.name)")
         logger.info("broker \(settings.nodeID) of cluster \(identity.clusterID) serving \(partitions.all.count) partitions from \(settings.dataDirectory)")

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import RunnelGroups
 import RunnelLog
@@ -39,29 +40,25 @@ extension Broker {
         return partition
     }
 
-    /// Every group record in the offsets partition, in log order (what `GroupCoordinatorCore.load` wants).
-    static func readGroupRecords(_ partition: Partition) throws -> [GroupRecord] {
-        var records: [GroupRecord] = []
+    /// Every readable group record in the offsets partition, in log order (what `GroupCoordinatorCore.load`
+    /// wants). Unreadable records are skipped and logged (`GroupRecordScan`).
+    static func readGroupRecords(_ partition: Partition, logger: Logger) throws -> [GroupRecord] {
+        var scan = GroupRecordScan()
         var offset = partition.log.logStartOffset
         let end = partition.log.logEndOffset
         while offset < end {
             let read = try partition.log.read(from: offset, maxBytes: OffsetsTopic.loadReadBytes, upTo: end)
-            let batches = try RecordBatch.decodeAll(in: read.records, maxUncompressedBytes: 64 << 20)
-            guard let last = batches.last else { break }
-            for batch in batches {
-                for record in batch.records where record.offset >= offset {
-                    guard let key = record.key, let decoded = GroupRecord.decode(key: key, value: record.value) else { continue }
-                    records.append(decoded)
-                }
-            }
-            offset = last.header.nextOffset
+            // A read with no batch, or one that does not move forward, ends the walk rather than looping.
+            guard let next = try scan.scan(read.records, from: offset), next > offset else { break }
+            offset = next
         }
-        return records
+        scan.report(to: logger, topic: OffsetsTopic.name)
+        return scan.records
     }
 
     /// Appends in the caller's order; the returned wait ends true once the high watermark passed them.
     func groupRecordWriter(_ partition: Partition) -> GroupRecordWriter {
-        let nowMs = self.nowMs
+        let nowMs = self.nowMs, logger = self.logger
         return GroupRecordWriter { records in
             let end: Int64
             do {
@@ -75,11 +72,11 @@ extension Broker {
             }
         } readAll: {
             guard !partition.isDeleted else { throw BrokerError(.notCoordinator, "\(OffsetsTopic.name) was deleted") }
-            return try Self.readGroupRecords(partition)
+            return try Self.readGroupRecords(partition, logger: logger)
         } reopen: { [weak self] in
             guard let self else { throw BrokerError(.coordinatorNotAvailable, "the broker stopped") }
             let reopened = try await self.ensureOffsetsPartition()
-            let records = try Self.readGroupRecords(reopened)
+            let records = try Self.readGroupRecords(reopened, logger: self.logger)
             self.logger.warning("group coordinator reopened \(OffsetsTopic.name) with \(records.count) records")
             return (records, self.groupRecordWriter(reopened))
         }

@@ -130,7 +130,8 @@ public struct GroupCoordinatorCore: Sendable {
                 group.leaderID = joined.memberID
             }
         }
-        group.generationID += 1
+        // Kafka's classic group increments a Java int, which wraps: Int32.max (from a record) is followed by Int32.min.
+        group.generationID &+= 1
         if group.members.isEmpty {
             group.protocolName = nil
             group.leaderID = nil

@@ -11,6 +11,8 @@ public enum GroupError: Int16, Sendable, Hashable {
     case unknownMemberID = 25
     case invalidSessionTimeout = 26
     case rebalanceInProgress = 27
+    /// A field the coordinator would have to persist does not fit the records' int16 string length.
+    case invalidRequest = 42
     case nonEmptyGroup = 68
     case groupIDNotFound = 69
     case memberIDRequired = 79

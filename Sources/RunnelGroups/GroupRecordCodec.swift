@@ -4,6 +4,12 @@
 /// so the broker can store them as ordinary keyed records in a compacted topic. Decoding accepts value
 /// versions 0–3 and answers nil for anything it cannot read: the bytes come from disk.
 extension GroupRecord {
+    /// The longest string, in UTF-8 bytes, a record holds: Kafka's record schemas give strings int16
+    /// lengths. The core refuses requests whose persisted strings are longer, so `encoded` never meets one.
+    public static let stringBytesMax = Int(Int16.max)
+
+    static func fits(_ text: String) -> Bool { text.utf8.count <= stringBytesMax }
+
     public func encoded() -> (key: [UInt8], value: [UInt8]?) {
         var key = RecordWriter()
         switch self.key {
@@ -149,7 +155,7 @@ struct RecordWriter {
 
     mutating func string(_ value: String) {
         let utf8 = Array(value.utf8)
-        precondition(utf8.count <= Int(Int16.max), "string too long for an int16 length")
+        precondition(utf8.count <= GroupRecord.stringBytesMax, "string too long for an int16 length")
         int16(Int16(utf8.count))
         bytes += utf8
     }

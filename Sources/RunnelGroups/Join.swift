@@ -2,7 +2,12 @@ extension GroupCoordinatorCore {
     /// JoinGroup. The answer is either immediate or owed: `.pending(token)` is answered by a
     /// `Completion.join(token, _)` in the effects of this or a later event (including `tick`).
     public mutating func join(_ request: JoinRequest, nowMs: Int64) -> (JoinOutcome, GroupEffects) {
-        if request.groupID.isEmpty { return (.done(.failure(.invalidGroupID, memberID: request.memberID)), GroupEffects()) }
+        if request.groupID.isEmpty || !GroupRecord.fits(request.groupID) {
+            return (.done(.failure(.invalidGroupID, memberID: request.memberID)), GroupEffects())
+        }
+        if !Self.persistedFieldsFit(request) {
+            return (.done(.failure(.invalidRequest, memberID: request.memberID)), GroupEffects())
+        }
         if request.sessionTimeoutMs < config.sessionTimeoutMsMin || request.sessionTimeoutMs > config.sessionTimeoutMsMax {
             return (.done(.failure(.invalidSessionTimeout, memberID: request.memberID)), GroupEffects())
         }
@@ -31,6 +36,9 @@ extension GroupCoordinatorCore {
             return (.done(.failure(.inconsistentGroupProtocol)), GroupEffects())
         }
         let newMemberID = makeMemberID(clientID: request.clientID, in: group)
+        // The id is the client id and a suffix: a client id that fits (the header's int16 length) may still
+        // make an id the group's record cannot hold.
+        guard GroupRecord.fits(newMemberID) else { return (.done(.failure(.invalidRequest)), GroupEffects()) }
         if let instance = request.groupInstanceID, let oldMemberID = group.staticMemberID(instance) {
             return rejoinStaticMember(&group, request, oldMemberID: oldMemberID, newMemberID: newMemberID, nowMs: nowMs)
         }
@@ -75,6 +83,14 @@ extension GroupCoordinatorCore {
         case .empty, .dead:
             return (.done(.failure(.unknownMemberID, memberID: memberID)), GroupEffects())
         }
+    }
+
+    /// Whether every string of the request that the group's record would hold fits it. Kafka checks
+    /// nothing here and fails the record's write later; refusing first leaves no member behind.
+    private static func persistedFieldsFit(_ request: JoinRequest) -> Bool {
+        GroupRecord.fits(request.protocolType) && GroupRecord.fits(request.clientID)
+            && GroupRecord.fits(request.clientHost) && (request.groupInstanceID.map(GroupRecord.fits) ?? true)
+            && request.protocols.allSatisfy { GroupRecord.fits($0.name) }
     }
 
     func currentGenerationResult(_ group: Group, memberID: String, withMembers: Bool) -> JoinResult {

@@ -10,7 +10,8 @@ extension GroupCoordinatorCore {
         func all(_ error: GroupError) -> ([(TopicPartition, GroupError)], GroupEffects) {
             (offsets.map { ($0.topicPartition, error) }, GroupEffects())
         }
-        // Kafka accepts the empty group id here, for old clients.
+        // Kafka accepts the empty group id here, for old clients; one too long for the records is refused.
+        guard GroupRecord.fits(groupID) else { return all(.invalidGroupID) }
         if groups[groupID] == nil {
             // A commit from an older generation of a group that is gone is refused; a simple commit creates it.
             guard generationID < 0 else { return all(.illegalGeneration) }
@@ -34,9 +35,14 @@ extension GroupCoordinatorCore {
         }
         var effects = GroupEffects()
         var answers: [(TopicPartition, GroupError)] = []
+        let metadataBytesMax = min(config.offsetMetadataBytesMax, GroupRecord.stringBytesMax)
         for entry in offsets {
             let metadata = entry.metadata ?? ""
-            if metadata.utf8.count > config.offsetMetadataBytesMax {
+            if !GroupRecord.fits(entry.topicPartition.topic) {
+                answers.append((entry.topicPartition, .invalidRequest))
+                continue
+            }
+            if metadata.utf8.count > metadataBytesMax {
                 answers.append((entry.topicPartition, .offsetMetadataTooLarge))
                 continue
             }
@@ -46,7 +52,8 @@ extension GroupCoordinatorCore {
             }
             let committed = CommittedOffset(
                 offset: entry.offset, leaderEpoch: entry.leaderEpoch, metadata: metadata, commitTimestampMs: nowMs,
-                expireTimestampMs: retentionMs.map { nowMs + $0 })
+                // Kafka accepts any retention; one past the end of time never expires.
+                expireTimestampMs: retentionMs.map { nowMs.saturatingAdding($0) })
             group.offsets[entry.topicPartition] = committed
             effects.records.append(.offsetCommit(groupID: groupID, entry.topicPartition, committed))
             answers.append((entry.topicPartition, .none))

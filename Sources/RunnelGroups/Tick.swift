@@ -70,11 +70,13 @@ extension GroupCoordinatorCore {
             // A commit's own expiry time, when it had one, wins over the broker's retention.
             if group.protocolType == nil {
                 expired = group.offsets.filter {
-                    $0.value.expireTimestampMs.map { nowMs >= $0 } ?? (nowMs - $0.value.commitTimestampMs >= retentionMs)
+                    $0.value.expireTimestampMs.map { nowMs >= $0 }
+                        ?? (nowMs.saturatingSubtracting($0.value.commitTimestampMs) >= retentionMs)
                 }.map(\.key)
             } else if group.state == .empty {
                 expired = group.offsets.filter {
-                    $0.value.expireTimestampMs.map { nowMs >= $0 } ?? (nowMs - group.stateSinceMs >= retentionMs)
+                    $0.value.expireTimestampMs.map { nowMs >= $0 }
+                        ?? (nowMs.saturatingSubtracting(group.stateSinceMs) >= retentionMs)
                 }.map(\.key)
             } else {
                 expired = []
@@ -87,7 +89,7 @@ extension GroupCoordinatorCore {
                 expirations.append(Expiration(groupID: groupID, memberID: nil, kind: .offsetsExpired(count: expired.count)))
             }
             if group.state == .empty && group.offsets.isEmpty && group.members.isEmpty && group.pendingMembers.isEmpty
-                && nowMs - group.stateSinceMs >= retentionMs
+                && nowMs.saturatingSubtracting(group.stateSinceMs) >= retentionMs
             {
                 group.transition(to: .dead, nowMs: nowMs)
                 effects.records.append(.groupTombstone(groupID: groupID))
