@@ -33,6 +33,7 @@ final class PoisonedBatchCleaningTests: XCTestCase {
             log.updateConfig(CompactionTests.compactConfig())
             let outcome = try log.clean(nowMs: 10_000)
             XCTAssertTrue(outcome.ran, name)
+            XCTAssertEqual(outcome.batchesSkipped, 1, "\(name) is counted")
             XCTAssertGreaterThan(outcome.recordsRemoved, 10, "the good batches around \(name) are compacted")
             XCTAssertEqual(try fixture.readAll(log).filter { $0.crc == poisonCRC }.count, 1, "\(name) is kept whole")
             XCTAssertNoThrow(try log.clean(nowMs: 20_000), name)
