@@ -42,7 +42,7 @@ final class RecordBatchDecodingTests: XCTestCase {
         builder.append(key: nil, value: [UInt8](repeating: 0, count: 4 << 20), timestampMs: 1)
         let buffer = try builder.build()
         XCTAssertLessThan(buffer.readableBytes, 4096)
-        XCTAssertNoThrow(try RecordBatchValidator(maxMessageBytes: 4096).validate(buffer), "validation never inflates")
+        XCTAssertNoThrow(try RecordBatchValidator(maxMessageBytes: 4096).validate(buffer), "validation inflates within its own bound, not max.message.bytes")
         XCTAssertThrowsError(try RecordBatch(decoding: buffer, maxUncompressedBytes: 1 << 20)) {
             XCTAssertEqual(
                 $0 as? RecordBatchError, .decompressionFailed(.outputLimitExceeded(.zstd, maxOutputBytes: 1 << 20)))

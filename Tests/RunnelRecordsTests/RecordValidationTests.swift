@@ -41,4 +41,38 @@ final class RecordValidationTests: XCTestCase {
         let skipping = [0, 2, 3].map { PoisonBatch.record(offsetDelta: Int64($0), key: [UInt8($0)], value: [1]) }
         XCTAssertThrowsBatchError(try validator.validate(PoisonBatch.batch(skipping, lastOffsetDelta: 2)), kafkaErrorCode: 87)
     }
+
+    func testACompactedTopicRefusesRecordsWithoutAKeyInEveryCodec() throws {
+        let compacted = RecordBatchValidator(maxMessageBytes: 1 << 20, requiresKeys: true)
+        for codec in [CompressionCodec.none, .gzip, .snappy, .lz4, .zstd] {
+            var builder = RecordBatchBuilder(codec: codec)
+            builder.append(key: Array("k".utf8), value: [1], timestampMs: 1)
+            XCTAssertNoThrow(try compacted.validate(try builder.build()), "\(codec)")
+            builder.append(key: nil, value: [2], timestampMs: 2)
+            XCTAssertThrowsError(try compacted.validate(try builder.build()), "\(codec)") {
+                XCTAssertEqual($0 as? RecordBatchError, .recordWithoutKey)
+                XCTAssertEqual(($0 as? RecordBatchError)?.kafkaErrorCode, 87)
+            }
+            XCTAssertNoThrow(try validator.validate(try builder.build()), "keys are the compacted topic's rule only")
+        }
+    }
+
+    func testInflationIsBoundedByTheValidatorNotByTheBatchSize() throws {
+        var builder = RecordBatchBuilder(codec: .zstd)
+        builder.append(key: [1], value: [UInt8](repeating: 0, count: 4 << 20), timestampMs: 1)
+        let bomb = try builder.build()
+        XCTAssertLessThan(bomb.readableBytes, 4096)
+        let bounded = RecordBatchValidator(maxMessageBytes: Int(Int32.max), uncompressedBytesMax: 1 << 20)
+        XCTAssertThrowsError(try bounded.validate(bomb)) {
+            XCTAssertEqual($0 as? RecordBatchError, .decompressionFailed(.outputLimitExceeded(.zstd, maxOutputBytes: 1 << 20)))
+            XCTAssertEqual(($0 as? RecordBatchError)?.kafkaErrorCode, 10, "MESSAGE_TOO_LARGE: a producer splits the batch")
+        }
+        XCTAssertNoThrow(try RecordBatchValidator(maxMessageBytes: 4096, uncompressedBytesMax: 8 << 20).validate(bomb))
+    }
+
+    func testReplicatedBatchesAreNotWalked() throws {
+        // A follower stores what its leader validated (and compacted: gaps, empty batches), as Kafka's do.
+        let replication = RecordBatchValidator(maxMessageBytes: 1 << 20, origin: .replication, uncompressedBytesMax: 0)
+        XCTAssertNoThrow(try replication.validate(try makeBatch(codec: .zstd)))
+    }
 }
