@@ -67,11 +67,11 @@ public struct RecordBatchValidator: Sendable {
     }
 
     private func checkRecords(_ batch: ByteBuffer, header: RecordBatchHeader, inflationLeftBytes: inout Int) throws {
-        var keyless = false  // set by non-escaping closures, so the walk allocates nothing
+        let keyless: Int
         let recordsAt = RecordBatchHeader.sizeBytes
         if header.codec == .none {
-            try batch.withUnsafeReadableBytes { raw in
-                try RecordLayout.walk(UnsafeRawBufferPointer(rebasing: raw[recordsAt...]), header: header) { if $0.key == nil { keyless = true } }
+            keyless = try batch.withUnsafeReadableBytes { raw in
+                try RecordLayout.walk(UnsafeRawBufferPointer(rebasing: raw[recordsAt...]), header: header)
             }
         } else {
             let inflated: [UInt8]
@@ -84,9 +84,9 @@ public struct RecordBatchValidator: Sendable {
                 throw RecordBatchError.decompressionFailed(error)
             }
             inflationLeftBytes -= inflated.count
-            try inflated.withUnsafeBytes { raw in try RecordLayout.walk(raw, header: header) { if $0.key == nil { keyless = true } } }
+            keyless = try inflated.withUnsafeBytes { raw in try RecordLayout.walk(raw, header: header) }
         }
-        if requiresKeys && keyless { throw RecordBatchError.recordWithoutKey }
+        if requiresKeys && keyless > 0 { throw RecordBatchError.recordWithoutKey }
     }
 
     private func check(_ header: RecordBatchHeader) throws {

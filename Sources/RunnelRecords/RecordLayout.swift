@@ -21,11 +21,14 @@ extension RecordLayout {
     ///   lastOffsetDelta = count - 1, so its deltas are 0, 1, 2, …; a compacted one may have gaps);
     /// - no record's timestamp overflows.
     /// Every step is bounded by the bytes, whatever the count claims. Allocates nothing unless it throws.
+    /// Returns how many records have a null key (a compacted topic refuses them).
+    @discardableResult
     public static func walk(_ records: UnsafeRawBufferPointer, header: RecordBatchHeader,
-                            _ visit: (RecordLayout) -> Void) throws(RecordBatchError) {
+                            _ visit: (RecordLayout) -> Void = { _ in }) throws(RecordBatchError) -> Int {
         guard header.recordCount >= 0 else { throw .invalidRecordCount(header.recordCount) }
         var cursor = RecordCursor(records, end: records.count)
         var previousDelta: Int32 = -1
+        var keyless = 0
         for index in 0..<Int(header.recordCount) {
             let layout = try record(&cursor, index: index)
             guard layout.offsetDelta > previousDelta, layout.offsetDelta <= header.lastOffsetDelta else {
@@ -36,11 +39,13 @@ extension RecordLayout {
                 throw .malformedRecords(reason: "record \(index) has a timestamp delta that overflows")
             }
             previousDelta = layout.offsetDelta
+            if layout.key == nil { keyless += 1 }
             visit(layout)
         }
         guard cursor.remaining == 0 else {
             throw .malformedRecords(reason: "\(cursor.remaining) bytes after the \(header.recordCount) records the batch declares")
         }
+        return keyless
     }
 
     private static func record(_ cursor: inout RecordCursor, index: Int) throws(RecordBatchError) -> RecordLayout {
