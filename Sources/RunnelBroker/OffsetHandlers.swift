@@ -9,6 +9,7 @@ extension Broker {
     static let earliestTimestamp: Int64 = -2
     static let latestTimestamp: Int64 = -1
     static let maxTimestamp: Int64 = -3
+
     func handleListOffsets(_ request: ListOffsetsRequest, _ context: RequestContext) -> ListOffsetsResponse {
         var response = ListOffsetsResponse()
         response.topics = request.topics.map { topic in
