@@ -265,6 +265,9 @@ public final class Broker: Sendable {
                 guard outcome.ran else { continue }
                 metrics.recordCleaning(bytesRead: outcome.dirtyBytesRead + outcome.bytesBefore,
                                        bytesRemoved: outcome.bytesBefore - outcome.bytesAfter)
+                if outcome.batchesSkipped > 0 {
+                    logger.warning("cleaner kept \(outcome.batchesSkipped) batches of \(partition.topicPartition) below offset \(outcome.cleanedUpTo) whole: their records cannot be taken apart")
+                }
                 logger.debug("cleaned \(partition.topicPartition) up to offset \(outcome.cleanedUpTo): \(outcome.segmentsRewritten) segments, \(outcome.bytesBefore) → \(outcome.bytesAfter) bytes, \(outcome.recordsRemoved) records removed")
             } catch {
                 logger.error("cleaning of \(partition.topicPartition) failed: \(error)")

@@ -25,6 +25,14 @@ public struct BrokerSettings: Sendable {
     public var logCleanerBackoffMs: Int64 = 15_000
     /// Per-pass bounds of the log cleaner (dirty bytes read, offset map size).
     public var cleanerLimits = CleanerLimits()
+    /// The most bytes the broker inflates compressed records to: per produced partition (validating
+    /// them; a bomb gets MESSAGE_TOO_LARGE), per batch for ListOffsets by timestamp and in the cleaner
+    /// (which keeps a larger batch whole). A broker setting, so no topic config (`max.message.bytes`)
+    /// raises it; one value, kept in `cleanerLimits`.
+    public var uncompressedBatchBytesMax: Int {
+        get { cleanerLimits.uncompressedBatchBytesMax }
+        set { cleanerLimits.uncompressedBatchBytesMax = newValue }
+    }
     /// How often high-watermark and recovery checkpoints are written.
     public var checkpointIntervalMs: Int64 = 5_000
     /// The most bytes one fetch response may carry, whatever the client asks (`fetch.max.bytes`).

@@ -9,8 +9,6 @@ extension Broker {
     static let earliestTimestamp: Int64 = -2
     static let latestTimestamp: Int64 = -1
     static let maxTimestamp: Int64 = -3
-    /// The largest batch ListOffsets decodes to find a record by time (a bound against decompression bombs).
-    static let timeLookupBytesMax = 64 * 1024 * 1024
 
     func handleListOffsets(_ request: ListOffsetsRequest, _ context: RequestContext) -> ListOffsetsResponse {
         var response = ListOffsetsResponse()
@@ -66,7 +64,7 @@ extension Broker {
                             pick: ([Record]) -> Record?) throws -> (Int64, Int64, Int32) {
         let read = try partition.log.read(from: batch.baseOffset, maxBytes: 1, upTo: highWatermark, minOneBatch: true)
         guard read.records.readableBytes > 0 else { return (-1, -1, -1) }
-        let decoded = try RecordBatch(decoding: read.records, maxUncompressedBytes: Self.timeLookupBytesMax)
+        let decoded = try RecordBatch(decoding: read.records, maxUncompressedBytes: settings.uncompressedBatchBytesMax)
         let logStart = partition.log.logStartOffset
         let records = decoded.records.filter { $0.offset >= logStart && $0.offset < highWatermark }.map { record in
             // LogAppendTime batches carry their one timestamp in the header.

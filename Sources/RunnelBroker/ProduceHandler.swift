@@ -4,9 +4,10 @@ import RunnelMetadata
 import RunnelRecords
 import RunnelWire
 
-/// Produce: validate whole batches (structure, CRC, size) without touching records, append them as the
-/// leader, and answer acks=all only once the high watermark passed them — on one node, once they are
-/// fsynced. acks=0 gets no answer at all.
+/// Produce: validate batches (structure, CRC, size) and every record in them (walked in place, or inflated
+/// within `settings.uncompressedBatchBytesMax`; stored as sent), append them as the leader, and answer
+/// acks=all only once the high watermark passed them — on one node, once they are fsynced. acks=0 gets no
+/// answer at all.
 extension Broker {
     typealias PartitionProduceResponse = ProduceResponse.PartitionProduceResponse
 
@@ -99,7 +100,10 @@ extension Broker {
         guard let records, records.readableBytes > 0 else { throw BrokerError(.corruptMessage, "no record batches") }
         let snapshot = partition.snapshot
         guard snapshot.leader == settings.nodeID else { throw BrokerError(.notLeaderOrFollower, "not the leader of \(tp)") }
-        let headers = try RecordBatchValidator(maxMessageBytes: max(snapshot.settings.maxMessageBytes, RecordBatchHeader.sizeBytes)).validate(records)
+        let validator = RecordBatchValidator(maxMessageBytes: max(snapshot.settings.maxMessageBytes, RecordBatchHeader.sizeBytes),
+                                             uncompressedBytesMax: settings.uncompressedBatchBytesMax,
+                                             requiresKeys: snapshot.settings.cleanupPolicyCompact)
+        let headers = try validator.validate(records)
         guard headers.count == 1 else {
             throw BrokerError(.invalidRecord, "Produce v3+ carries exactly one record batch per partition, not \(headers.count)")
         }
@@ -108,10 +112,6 @@ extension Broker {
         }
         if headers.contains(where: \.isTransactional) {
             throw BrokerError(.transactionalIdAuthorizationFailed, "transactional batches are not supported")
-        }
-        if snapshot.settings.cleanupPolicyCompact,
-            CompactedTopicRecords.containsRecordWithoutKey(records, maxUncompressedBytes: max(snapshot.settings.maxMessageBytes, 1 << 20) * 64) {
-            throw BrokerError(.invalidRecord, "Compacted topic cannot accept message without key in topic partition \(tp).")
         }
         if acks == -1 && snapshot.isr.count < snapshot.settings.minInsyncReplicas {
             throw BrokerError(.notEnoughReplicas, "The ISR of \(tp) has \(snapshot.isr.count) members, fewer than min.insync.replicas=\(snapshot.settings.minInsyncReplicas)")

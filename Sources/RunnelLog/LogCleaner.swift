@@ -11,11 +11,12 @@ public struct CleanerLimits: Sendable, Equatable {
     public var offsetMapEntriesMax: Int
     /// Bytes the offset map may take (keys plus per-entry overhead).
     public var offsetMapBytesMax: Int
-    /// A compressed batch inflating beyond this is kept as it is, not compacted.
+    /// A compressed batch inflating beyond this is kept as it is, not compacted (the broker's one bound
+    /// on inflating a batch, `BrokerSettings.uncompressedBatchBytesMax`).
     public var uncompressedBatchBytesMax: Int
 
     public init(dirtyBytesPerPassMax: Int = 64 << 20, offsetMapEntriesMax: Int = 1_000_000,
-                offsetMapBytesMax: Int = 128 << 20, uncompressedBatchBytesMax: Int = 64 << 20) {
+                offsetMapBytesMax: Int = 128 << 20, uncompressedBatchBytesMax: Int = RecordBatchValidator.uncompressedBytesMaxDefault) {
         precondition(dirtyBytesPerPassMax > 0 && offsetMapEntriesMax > 0 && offsetMapBytesMax > 0 && uncompressedBatchBytesMax > 0)
         self.dirtyBytesPerPassMax = dirtyBytesPerPassMax
         self.offsetMapEntriesMax = offsetMapEntriesMax
@@ -37,6 +38,10 @@ public struct CleanerOutcome: Sendable, Equatable {
     public var bytesAfter: Int64 = 0
     public var segmentsRewritten = 0
     public var recordsRemoved = 0
+    /// Dirty data batches the pass could not take apart (records that do not parse, offsets that do not
+    /// rise, or more than `uncompressedBatchBytesMax` inflated): kept whole, their keys not mapped. Such
+    /// batches were stored before records were validated on append; the cleaner skips them, never traps.
+    public var batchesSkipped = 0
 
     public init() {}
 }
@@ -137,14 +142,24 @@ extension LogState {
 
 /// The reading and writing of a pass, outside the partition lock, on a `CleanerSnapshot`.
 enum CleanerIO {
+    /// What reading the dirty batches gave: the map, the offset it covers up to, the bytes read and the
+    /// batches it had to skip.
+    struct MapBuild {
+        var map: OffsetMap
+        var mapEnd: Int64
+        var bytesRead: Int64 = 0
+        var batchesSkipped = 0
+    }
+
     /// Reads the dirty batches from `firstDirtyOffset` into a bounded map. Stops at a batch boundary
     /// when the map or the byte budget would overflow (never before the first batch, so each pass makes
-    /// progress). Returns the map, the offset it covers up to and the bytes read.
-    static func buildOffsetMap(_ snapshot: CleanerSnapshot, limits: CleanerLimits) throws -> (OffsetMap, Int64, Int64) {
+    /// progress). A batch that cannot be taken apart, or whose offsets do not rise above those already
+    /// mapped, is skipped and counted: the map only ever sees offsets in log order.
+    static func buildOffsetMap(_ snapshot: CleanerSnapshot, limits: CleanerLimits) throws -> MapBuild {
         let range = snapshot.range
-        var map = OffsetMap(entriesMax: limits.offsetMapEntriesMax, bytesMax: limits.offsetMapBytesMax)
-        var mapEnd = range.firstDirtyOffset
-        var bytesRead: Int64 = 0
+        var build = MapBuild(map: OffsetMap(entriesMax: limits.offsetMapEntriesMax, bytesMax: limits.offsetMapBytesMax),
+                             mapEnd: range.firstDirtyOffset)
+        var lastMappedOffset = Int64.min
         var anyBatch = false
         scan: for (index, summary) in snapshot.inactive.enumerated() where summary.baseOffset < range.firstUncleanableOffset {
             guard summary.nextSegmentBaseOffset > range.firstDirtyOffset else { continue }
@@ -154,21 +169,28 @@ enum CleanerIO {
                 let header = try header(of: segment, at: position)
                 defer { position += Int64(header.totalSize) }
                 if header.lastOffset < range.firstDirtyOffset { continue }
-                if anyBatch && (bytesRead + Int64(header.totalSize) > Int64(limits.dirtyBytesPerPassMax)
-                    || !map.hasRoom(keys: Int(header.recordCount), keyBytes: header.totalSize)) {
+                if anyBatch && (build.bytesRead + Int64(header.totalSize) > Int64(limits.dirtyBytesPerPassMax)
+                    || !build.map.hasRoom(keys: Int(header.recordCount), keyBytes: header.totalSize)) {
                     break scan
                 }
                 anyBatch = true
-                bytesRead += Int64(header.totalSize)
-                mapEnd = header.nextOffset
-                guard !header.isControl, let batch = try scan(segment, at: position, header: header, limits: limits) else { continue }
-                for record in batch.records {
-                    if let key = record.key { map.put(key, offset: record.offset) }
+                build.bytesRead += Int64(header.totalSize)
+                build.mapEnd = header.nextOffset
+                guard !header.isControl else { continue }
+                guard let batch = try scan(segment, at: position, header: header, limits: limits),
+                    batch.records.first.map({ $0.offset > lastMappedOffset }) ?? true
+                else {
+                    build.batchesSkipped += 1
+                    continue
                 }
+                for record in batch.records {
+                    if let key = record.key { build.map.put(key, offset: record.offset) }
+                }
+                lastMappedOffset = batch.records.last?.offset ?? lastMappedOffset
             }
-            mapEnd = max(mapEnd, summary.nextSegmentBaseOffset)  // the whole segment was read
+            build.mapEnd = max(build.mapEnd, summary.nextSegmentBaseOffset)  // the whole segment was read
         }
-        return (map, mapEnd, bytesRead)
+        return build
     }
 
     /// Writes `snapshot.segments[indices]` as one cleaned segment under the `.cleaned` names and syncs
@@ -186,6 +208,7 @@ enum CleanerIO {
                                  timeIndex: try IndexFile(file: files[2], baseOffset: baseOffset),
                                  indexIntervalBytes: snapshot.config.indexIntervalBytes, createdMs: nowMs)
         var removedRecords = 0
+        var nextOffset = baseOffset
         do {
             var pending = ByteBuffer()
             var pendingHeaders: [RecordBatchHeader] = []
@@ -203,6 +226,13 @@ enum CleanerIO {
                                                      producers: snapshot.producers, limits: limits)
                     removedRecords += removed
                     if let kept {
+                        // Batches on disk out of order cannot go into one segment; fail the pass, lose nothing.
+                        guard header.baseOffset >= nextOffset, header.lastOffset >= header.baseOffset,
+                            header.lastOffset - baseOffset <= Int64(UInt32.max)
+                        else {
+                            throw BatchScanError(reason: "batch at offset \(header.baseOffset) is out of order in \(segment.log.path)")
+                        }
+                        nextOffset = header.nextOffset
                         pendingHeaders.append(try RecordBatchHeader(parsing: ByteBuffer(bytes: kept)))
                         pending.writeBytes(kept)
                         if pending.readableBytes >= 1 << 20 { try flush() }
@@ -242,9 +272,10 @@ enum CleanerIO {
     }
 
     /// The batch at `position` taken apart; nil when it cannot be (it is then kept whole and adds no key).
+    /// Read errors still throw: only the batch's own bytes make it unscannable.
     private static func scan(_ segment: LogSegment, at position: Int64, header: RecordBatchHeader, limits: CleanerLimits) throws -> ScannedBatch? {
-        try? ScannedBatch(stored: try read(segment, at: position, header: header), header: header,
-                          maxUncompressedBytes: limits.uncompressedBatchBytesMax)
+        let stored = try read(segment, at: position, header: header)
+        return try? ScannedBatch(stored: stored, header: header, maxUncompressedBytes: limits.uncompressedBatchBytesMax)
     }
 
     /// The bytes to keep of the batch at `position` (nil: drop it) and how many records were removed.

@@ -25,7 +25,8 @@ struct OffsetMap {
         offsets.count + keys <= entriesMax && bytes + keyBytes + keys * Self.entryOverheadBytes <= bytesMax
     }
 
-    /// Records `offset` as the latest for `key`. Offsets arrive in log order.
+    /// Records `offset` as the latest for `key`. Offsets arrive in log order: the cleaner skips batches
+    /// whose offsets do not rise, so this guards our own invariant, not the disk's.
     mutating func put(_ key: [UInt8], offset: Int64) {
         if let previous = offsets.updateValue(offset, forKey: key) {
             precondition(previous < offset, "offsets must rise: \(previous) then \(offset)")

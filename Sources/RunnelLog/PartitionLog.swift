@@ -259,8 +259,10 @@ public final class PartitionLog: Sendable {
         outcome.ran = true
         outcome.firstDirtyOffset = snapshot.range.firstDirtyOffset
         do {
-            let (map, mapEnd, dirtyRead) = try CleanerIO.buildOffsetMap(snapshot, limits: limits)
-            outcome.dirtyBytesRead = dirtyRead
+            let build = try CleanerIO.buildOffsetMap(snapshot, limits: limits)
+            let (map, mapEnd) = (build.map, build.mapEnd)
+            outcome.dirtyBytesRead = build.bytesRead
+            outcome.batchesSkipped = build.batchesSkipped
             let rules = CompactionRules(firstDirtyOffset: snapshot.range.firstDirtyOffset, mapEndOffset: mapEnd, nowMs: nowMs,
                                         deleteRetentionMs: snapshot.config.deleteRetentionMs)
             for group in CleaningPlan.groups(snapshot.inactive, mapEndOffset: mapEnd, segmentBytesMax: snapshot.config.segmentBytesMax) {

@@ -32,9 +32,14 @@ struct ScannedBatch {
     private static let recordCountAt = 57
     private static let codecMask: Int16 = 0x07
 
+    /// Takes the batch apart, inflating it to at most `maxUncompressedBytes`; throws unless every record
+    /// fits the batch as `RecordLayout.walk` checks (so offsets rise strictly within the batch and stay
+    /// within its range). Bytes from disk are trusted no more than bytes from the wire.
     init(stored: [UInt8], header: RecordBatchHeader, maxUncompressedBytes: Int) throws(BatchScanError) {
-        guard stored.count == header.totalSize, header.recordCount >= 0 else {
-            throw BatchScanError(reason: "batch size or record count off")
+        guard stored.count == header.totalSize, header.recordCount >= 0, header.lastOffsetDelta >= 0,
+            !header.baseOffset.addingReportingOverflow(Int64(header.lastOffsetDelta)).overflow
+        else {
+            throw BatchScanError(reason: "batch size, record count or offset range off")
         }
         let body = stored[RecordBatchHeader.sizeBytes...]
         var payload: [UInt8]
@@ -49,38 +54,24 @@ struct ScannedBatch {
         }
         var records: [ScannedRecord] = []
         records.reserveCapacity(min(Int(header.recordCount), payload.count / Record.encodedBytesMin + 1))
-        var reader = ByteReader(bytes: payload)
-        for _ in 0..<header.recordCount {
-            records.append(try Self.scanRecord(&reader, header: header))
+        var failure: RecordBatchError?
+        payload.withUnsafeBytes { raw in
+            do throws(RecordBatchError) {
+                try RecordLayout.walk(raw, header: header) { layout in
+                    // In range: 0 <= offsetDelta <= lastOffsetDelta, and base + lastOffsetDelta fits (above).
+                    records.append(ScannedRecord(offset: header.baseOffset + Int64(layout.offsetDelta),
+                                                 key: layout.key.map { Array(raw[$0]) }, isTombstone: layout.hasNullValue,
+                                                 bytes: layout.bytes))
+                }
+            } catch {
+                failure = error
+            }
         }
-        guard reader.position == payload.count else { throw BatchScanError(reason: "bytes after the last record") }
+        if let failure { throw BatchScanError(reason: failure.description) }
         self.header = header
         self.stored = stored
         self.payload = payload
         self.records = records
-    }
-
-    private static func scanRecord(_ reader: inout ByteReader, header: RecordBatchHeader) throws(BatchScanError) -> ScannedRecord {
-        let start = reader.position
-        let length = try reader.varint()
-        let bodyStart = reader.position
-        guard length >= 0, bodyStart + Int(length) <= reader.bytes.count else { throw BatchScanError(reason: "record length") }
-        _ = try reader.byte()  // attributes
-        _ = try reader.varint()  // timestamp delta (a varlong: same encoding)
-        let offsetDelta = try reader.varint()
-        let keyLength = try reader.varint()
-        var key: [UInt8]?
-        if keyLength >= 0 { key = try reader.take(Int(keyLength)) } else if keyLength != -1 { throw BatchScanError(reason: "key length") }
-        let valueLength = try reader.varint()
-        guard valueLength >= -1 else { throw BatchScanError(reason: "value length") }
-        let end = bodyStart + Int(length)
-        guard reader.position + max(Int(valueLength), 0) <= end else { throw BatchScanError(reason: "value past record end") }
-        reader.position = end
-        let offset = header.baseOffset.addingReportingOverflow(Int64(offsetDelta))
-        guard !offset.overflow, offsetDelta >= 0, offsetDelta <= header.lastOffsetDelta else {
-            throw BatchScanError(reason: "offset delta \(offsetDelta)")
-        }
-        return ScannedRecord(offset: offset.partialValue, key: key, isTombstone: valueLength == -1, bytes: start..<end)
     }
 
     /// The batch holding only `kept` (a subsequence of `records`), with the original base offset, last
@@ -109,36 +100,5 @@ struct ScannedBatch {
         withUnsafeBytes(of: value.bigEndian) { raw in
             for (i, byte) in raw.enumerated() { bytes[index + i] = byte }
         }
-    }
-}
-
-/// Reads Kafka's zig-zag varints from a byte array.
-struct ByteReader {
-    let bytes: [UInt8]
-    var position = 0
-
-    mutating func byte() throws(BatchScanError) -> UInt8 {
-        guard position < bytes.count else { throw BatchScanError(reason: "truncated record") }
-        defer { position += 1 }
-        return bytes[position]
-    }
-
-    mutating func take(_ count: Int) throws(BatchScanError) -> [UInt8] {
-        guard count >= 0, position + count <= bytes.count else { throw BatchScanError(reason: "truncated record") }
-        defer { position += count }
-        return Array(bytes[position..<(position + count)])
-    }
-
-    /// A zig-zag varint or varlong, as Int64 (at most 10 bytes).
-    mutating func varint() throws(BatchScanError) -> Int64 {
-        var raw: UInt64 = 0
-        var shift: UInt64 = 0
-        for _ in 0..<10 {
-            let b = try byte()
-            raw |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))) }
-            shift += 7
-        }
-        throw BatchScanError(reason: "varint too long")
     }
 }

@@ -17,20 +17,28 @@ public enum RecordBatchError: Error, Hashable, Sendable, CustomStringConvertible
     /// Clients may not write control batches (transaction markers are the coordinator's).
     case controlBatchFromClient
     case batchTooLarge(sizeBytes: Int, maxMessageBytes: Int)
-    /// The records inside a batch do not parse (lengths, varints, counts, trailing bytes).
+    /// The records inside a batch do not parse (lengths, varints, counts, offset deltas, trailing bytes).
     case malformedRecords(reason: String)
+    /// A data record without a key, produced to a compacted topic.
+    case recordWithoutKey
+    /// Corrupt compressed bytes, or more than the broker inflates one batch to (`outputLimitExceeded`).
     case decompressionFailed(CompressionError)
 
     /// Kafka error codes: CORRUPT_MESSAGE (2), MESSAGE_TOO_LARGE (10), UNSUPPORTED_FOR_MESSAGE_FORMAT (43),
-    /// INVALID_RECORD (87).
+    /// INVALID_RECORD (87). Records that do not parse are INVALID_RECORD, as Kafka's DefaultRecord throws
+    /// InvalidRecordException for them. A batch inflating past the broker's bound is MESSAGE_TOO_LARGE, so
+    /// that a Java producer splits it and retries rather than retrying it whole (CORRUPT_MESSAGE is retriable).
     public var kafkaErrorCode: Int16 {
         switch self {
-        case .truncated, .batchLengthTooSmall, .unknownCodec, .checksumMismatch, .malformedRecords,
-            .decompressionFailed:
+        case .truncated, .batchLengthTooSmall, .unknownCodec, .checksumMismatch:
+            return 2
+        case .decompressionFailed(.outputLimitExceeded):
+            return 10
+        case .decompressionFailed:
             return 2
         case .unsupportedMagic(let magic):
             return magic < 2 ? 43 : 2
-        case .invalidRecordCount, .inconsistentOffsetRange, .controlBatchFromClient:
+        case .invalidRecordCount, .inconsistentOffsetRange, .controlBatchFromClient, .malformedRecords, .recordWithoutKey:
             return 87
         case .batchTooLarge:
             return 10
@@ -53,6 +61,7 @@ public enum RecordBatchError: Error, Hashable, Sendable, CustomStringConvertible
         case .batchTooLarge(let sizeBytes, let maxMessageBytes):
             "batch of \(sizeBytes) bytes exceeds max.message.bytes \(maxMessageBytes)"
         case .malformedRecords(let reason): "malformed records: \(reason)"
+        case .recordWithoutKey: "Compacted topic cannot accept message without key"
         case .decompressionFailed(let error): "decompression failed: \(error)"
         }
     }
