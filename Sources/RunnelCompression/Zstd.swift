@@ -4,8 +4,8 @@ import CZstd
 enum Zstd {
     /// The largest window a frame may ask for (128 MiB, the library's and the Java client's default).
     /// Lower would be cheaper, but the Java producer streams without a pledged size, so levels 20-22
-    /// declare windows up to 2^27 and must still decode. Only decode paths (CLI, compaction) pay this;
-    /// the produce path never decompresses.
+    /// declare windows up to 2^27 and must still decode. Every decode pays it: the produce path (which
+    /// inflates compressed batches to check their records), ListOffsets by time, compaction, the CLI.
     static let windowLogMax: Int32 = 27
     static let defaultLevel: Int32 = 3
 

@@ -33,7 +33,9 @@ struct AllocationCounts {
     static let scenarios = [
         Scenario(name: "produce acks=1, 1 batch of 1 record of 1 KiB", records: 1, codec: .none, limit: 31),
         Scenario(name: "produce acks=1, 1 batch of 100 records of 1 KiB", records: 100, codec: .none, limit: 31),
-        Scenario(name: "produce acks=1, 1 zstd batch of 100 records of 1 KiB", records: 100, codec: .zstd, limit: 31),
+        // Compressed batches are inflated to check every record on append, as Kafka's LogValidator does:
+        // a decompression context and the output buffer's growth, about 7 allocations more (32 measured).
+        Scenario(name: "produce acks=1, 1 zstd batch of 100 records of 1 KiB", records: 100, codec: .zstd, limit: 38),
     ]
     static let warmupRequests = 100
     static let measuredRequests = 1000
