@@ -1,7 +1,9 @@
+import Logging
 import NIOCore
-import RunnelLog
+@testable import RunnelLog
 import RunnelRecords
 import RunnelStorage
+import Synchronization
 import XCTest
 
 /// Issue 12, item 14: recovery tells a torn (unsynced) tail, which it cuts, from damage in synced data,
@@ -142,4 +144,116 @@ final class CorruptionRecoveryTests: XCTestCase {
         let recovered = try fixture.open()
         XCTAssertEqual(recovered.logEndOffset, 2)
     }
+}
+
+/// What recovery logs, and how the recovery point follows truncation.
+final class RecoveryReportingTests: XCTestCase {
+    func testACutTornTailIsLoggedAsAWarningAndReported() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        try fixture.appendDurably(log, TestBatches.make(baseOffset: 0))
+        try log.writeCheckpoints()
+        let unsynced = TestBatches.make(baseOffset: 1)
+        try log.appendAsLeader(unsynced, leaderEpoch: 0, nowMs: 0)
+        fixture.crash(.keepUnsyncedBytes([fixture.segmentPath(0): unsynced.readableBytes - 4]))
+
+        let lines = LogLines()
+        let recovered = try PartitionLog.open(directory: fixture.directory, fileSystem: fixture.fileSystem, syncScheduler: fixture.scheduler,
+                                              config: fixture.config, nowMs: 0, logger: lines.logger)
+        let torn = try XCTUnwrap(recovered.recoveryReport.tornTail)
+        XCTAssertEqual(torn.path, fixture.segmentPath(0))
+        XCTAssertEqual(torn.position, Int64(TestBatches.make(baseOffset: 0).readableBytes))
+        XCTAssertEqual(torn.bytesDropped, Int64(unsynced.readableBytes - 4))
+        let warnings = lines.all.filter { $0.0 == .warning }.map(\.1)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings.first?.contains(fixture.segmentPath(0)) ?? false, "\(warnings)")
+    }
+
+    func testCorruptionIsLoggedAsAnErrorNamingTheFileAndPosition() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<3 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i))) }
+        try log.writeCheckpoints()
+        fixture.crash(.dropUnsynced)
+        let file = try fixture.fileSystem.openFile(fixture.segmentPath(0), options: [])
+        try file.write([0xFF, 0xFF], at: 30)  // inside the first batch's header
+        try file.sync()
+        file.close()
+
+        let lines = LogLines()
+        XCTAssertThrowsError(try PartitionLog.open(directory: fixture.directory, fileSystem: fixture.fileSystem, syncScheduler: fixture.scheduler,
+                                                   config: fixture.config, nowMs: 0, logger: lines.logger)) { error in
+            guard case .corrupt(let corruption)? = error as? LogError else { return XCTFail("\(error)") }
+            XCTAssertEqual(corruption.path, fixture.segmentPath(0))
+            XCTAssertEqual(corruption.position, 0)
+        }
+        let errors = lines.all.filter { $0.0 == .error }.map(\.1)
+        XCTAssertEqual(errors.count, 1)
+        XCTAssertTrue(errors.first?.contains("corrupt log segment \(fixture.segmentPath(0)) at byte 0") ?? false, "\(errors)")
+    }
+
+    /// A truncation takes synced data away: the recovery point must follow it down first, or a torn
+    /// tail written after the truncation would later be taken for lost synced data.
+    func testTruncationLowersTheRecoveryPointSoALaterTornTailIsStillCut() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<4 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i))) }
+        try log.writeCheckpoints()
+        XCTAssertEqual(try log.truncate(to: 2, nowMs: 0), 2)
+        try log.appendAsLeader(TestBatches.make(baseOffset: 2, epoch: 1), leaderEpoch: 1, nowMs: 0)  // never synced
+        fixture.crash(.dropUnsynced)
+        XCTAssertEqual(try fixture.open().logEndOffset, 2)
+    }
+
+    func testRestartLowersTheRecoveryPointSoALaterTornTailIsStillCut() throws {
+        let fixture = try LogFixture()
+        let log = try fixture.open()
+        for i in 0..<4 { try fixture.appendDurably(log, TestBatches.make(baseOffset: Int64(i))) }
+        try log.writeCheckpoints()
+        try log.truncateFully(startingAt: 1, nowMs: 0)
+        try log.appendAsLeader(TestBatches.make(baseOffset: 1, epoch: 1), leaderEpoch: 1, nowMs: 0)  // never synced
+        fixture.crash(.dropUnsynced)
+        let recovered = try fixture.open()
+        XCTAssertEqual(recovered.logStartOffset, 1)
+        XCTAssertEqual(recovered.logEndOffset, 1)
+    }
+}
+
+/// The pure rule: what may be cut and what is corruption.
+final class RecoveryVerdictRuleTests: XCTestCase {
+    func testTheRule() {
+        let whole = SegmentScan(validBytes: 100, fileBytes: 100, nextOffset: 10, damage: nil)
+        let torn = SegmentScan(validBytes: 60, fileBytes: 100, nextOffset: 6, damage: "torn")
+        func judge(_ scan: SegmentScan, isLast: Bool, recoveryPoint: Int64) -> RecoveryVerdict {
+            RecoveryVerdict.judge(scan, baseOffset: 0, isLast: isLast, recoveryPoint: recoveryPoint)
+        }
+        func isCorrupt(_ verdict: RecoveryVerdict) -> Bool { if case .corrupt = verdict { true } else { false } }
+        // Any damage in a segment that is not the last is corruption, whatever the recovery point.
+        XCTAssertTrue(isCorrupt(judge(torn, isLast: false, recoveryPoint: 0)))
+        // In the last segment: cut above the recovery point, corruption below it.
+        XCTAssertEqual(judge(torn, isLast: true, recoveryPoint: 6), .cutTornTail(position: 60))
+        XCTAssertTrue(isCorrupt(judge(torn, isLast: true, recoveryPoint: 7)))
+        // Whole, but missing synced offsets at its end.
+        XCTAssertEqual(judge(whole, isLast: true, recoveryPoint: 10), .intact)
+        XCTAssertTrue(isCorrupt(judge(whole, isLast: true, recoveryPoint: 11)))
+        XCTAssertEqual(judge(whole, isLast: false, recoveryPoint: 11), .intact, "compaction leaves gaps in sealed segments")
+    }
+}
+
+final class LogLines: Sendable {
+    private let lines = Mutex<[(Logger.Level, String)]>([])
+    var all: [(Logger.Level, String)] { lines.withLock { $0 } }
+    func append(_ level: Logger.Level, _ line: String) { lines.withLock { $0.append((level, line)) } }
+    var logger: Logger { Logger(label: "test") { _ in LineHandler(sink: self) } }
+}
+
+struct LineHandler: LogHandler {
+    let sink: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { sink.append(event.level, "\(event.message)") }
 }
