@@ -46,7 +46,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "RunnelLog",
-            dependencies: ["RunnelStorage", "RunnelRecords", "RunnelChecksum", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RunnelStorage", "RunnelRecords", "RunnelChecksum", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "RunnelGroups", swiftSettings: strict),
         .target(name: "RunnelMetadata", dependencies: ["RunnelStorage", "RunnelChecksum"], swiftSettings: strict),
@@ -118,7 +118,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "RunnelWireTests", dependencies: ["RunnelWire"], resources: [.copy("golden")], swiftSettings: strict),
         .testTarget(name: "RunnelRecordsTests", dependencies: ["RunnelRecords", "RunnelCompression"], swiftSettings: strict),
-        .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords"], swiftSettings: strict),
+        .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "RunnelBrokerTests",
             dependencies: [

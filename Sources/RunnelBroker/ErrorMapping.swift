@@ -27,7 +27,7 @@ extension LogError {
         case .recordBatchTooLarge: return .recordListTooLarge
         case .staleLeaderEpoch: return .fencedLeaderEpoch
         case .unexpectedAppendOffset: return .unknownServerError
-        case .storage, .flushUnavailable: return .kafkaStorageError
+        case .storage, .flushUnavailable, .corrupt: return .kafkaStorageError
         case .truncated: return .notLeaderOrFollower
         case .tooManyFlushWaiters: return .requestTimedOut
         case .closed: return .notLeaderOrFollower

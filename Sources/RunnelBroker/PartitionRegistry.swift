@@ -7,7 +7,17 @@ import Synchronization
 final class PartitionRegistry: Sendable {
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
+        /// Replicas whose log refused to open because durable data in it is damaged (logged by the log
+        /// store). Not served (requests find no partition), not opened again until a restart, and their
+        /// directories are kept while the topic exists. Once partitions are replicated, such a replica
+        /// should leave the ISR, truncate and fetch again from the leader instead.
+        var offline: [TopicPartition: OfflineReplica] = [:]
         var appliedCount: Int64 = -1
+    }
+
+    struct OfflineReplica {
+        let directory: PartitionDirectory
+        let corruption: LogCorruption
     }
 
     private let state = Mutex(State())
@@ -64,9 +74,17 @@ final class PartitionRegistry: Sendable {
                         try existing.update(metadata: metadata, settings: settings)
                         continue
                     }
-                    if let stale = s.partitions.removeValue(forKey: tp) { try remove(stale) }
                     let directory = PartitionDirectory(topic: topic.name, partition: index, topicID: TopicUUID(high: topic.id.high, low: topic.id.low))
-                    let log = try logs.openOrCreate(directory, config: Self.logConfig(settings), nowMs: nowMs())
+                    if s.offline[tp]?.directory == directory { continue }
+                    s.offline[tp] = nil
+                    if let stale = s.partitions.removeValue(forKey: tp) { try remove(stale) }
+                    let log: PartitionLog
+                    do {
+                        log = try logs.openOrCreate(directory, config: Self.logConfig(settings), nowMs: nowMs())
+                    } catch LogError.corrupt(let corruption) {
+                        s.offline[tp] = OfflineReplica(directory: directory, corruption: corruption)
+                        continue
+                    }
                     let partition = Partition(topicPartition: tp, topicID: topic.id, nodeID: nodeID, log: log,
                                               metadata: metadata, settings: settings, waitersMax: waitersMax, metrics: metrics)
                     try partition.update(metadata: metadata, settings: settings)
@@ -77,8 +95,10 @@ final class PartitionRegistry: Sendable {
                 s.partitions[tp] = nil
                 try remove(partition)
             }
+            s.offline = s.offline.filter { wanted.contains($0.key) }  // a deleted topic's directory goes below
             // Directories of topics deleted while the broker was down.
             let known = Set(s.partitions.values.map { PartitionDirectory(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition, topicID: TopicUUID(high: $0.topicID.high, low: $0.topicID.low)) })
+                .union(s.offline.values.map(\.directory))
             for directory in try logs.existingPartitions() where !known.contains(directory) {
                 try logs.delete(directory)
             }

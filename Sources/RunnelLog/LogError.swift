@@ -24,6 +24,10 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
     case outOfOrderSequence(String)
     /// An idempotent producer's batch from an epoch older than one the log holds (a fenced producer).
     case invalidProducerEpoch(String)
+    /// Opening found damage in data that was known durable: the log was not opened and nothing was cut.
+    /// The partition stays offline until an operator (or, once replicated, a re-fetch from the leader)
+    /// repairs it; dropping the batches, and the synced segments after them, would lose acknowledged data.
+    case corrupt(LogCorruption)
 
     public var description: String {
         switch self {
@@ -39,6 +43,23 @@ public enum LogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .closed: return "log closed"
         case .outOfOrderSequence(let why): return "out of order sequence: \(why)"
         case .invalidProducerEpoch(let why): return "invalid producer epoch: \(why)"
+        case .corrupt(let corruption): return "\(corruption)"
         }
     }
+}
+
+/// Where recovery found damaged durable data: the segment file, the byte position of the first bad batch
+/// (the end of the file when synced batches are missing at its end) and what is wrong there.
+public struct LogCorruption: Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var position: Int64
+    public var reason: String
+
+    public init(path: String, position: Int64, reason: String) {
+        self.path = path
+        self.position = position
+        self.reason = reason
+    }
+
+    public var description: String { "corrupt log segment \(path) at byte \(position): \(reason)" }
 }

@@ -13,6 +13,9 @@ extension LogState {
             try restart(at: offset, nowMs: nowMs)
             return logEndOffset
         }
+        // The recovery point goes below the cut first: a crash after the cut must not find durable data missing.
+        let kept = segments.last(where: { $0.baseOffset < offset })!  // segments[0] is one
+        try lowerRecoveryPoint(to: try kept.locate(offset: offset)?.header.baseOffset ?? kept.nextOffset)
         generation += 1
         while let last = segments.last, last.baseOffset >= offset {
             segments.removeLast()
@@ -24,8 +27,8 @@ extension LogState {
         let activeIndex = segments.count - 1
         try segments[activeIndex].truncate(to: offset)
         try segments[activeIndex].log.sync()
-        try writeRecoveryPointIfChanged()
         outbox += flush.truncate(to: logEndOffset)
+        try writeRecoveryPointIfChanged()
         highWatermark = min(highWatermark, logEndOffset)
         // The batch holding `offset` may also hold the log start offset (DeleteRecords can point inside a
         // batch): the log then starts where it now ends. Nothing below the old start becomes readable.
@@ -43,6 +46,7 @@ extension LogState {
     /// a log whose recorded start lies past its surviving data).
     mutating func restart(at offset: Int64, nowMs: Int64) throws {
         precondition(offset >= 0)
+        try lowerRecoveryPoint(to: offset)
         generation += 1
         for segment in segments { try removeFiles(of: segment) }
         segments = [try LogSegment.create(in: directory, baseOffset: offset, fileSystem: fileSystem,

@@ -1,3 +1,4 @@
+import Logging
 import RunnelStorage
 import Synchronization
 
@@ -8,8 +9,12 @@ public final class LogManager: Sendable {
     private let fileSystem: any FileSystem
     private let syncScheduler: any SyncScheduling
     private let logs = Mutex<[PartitionDirectory: PartitionLog]>([:])
+    /// Where recovery reports what it cut and the corruption it refused to cut.
+    private let logger: Logger
 
-    public init(dataDirectory: String, fileSystem: any FileSystem, syncScheduler: any SyncScheduling) throws(LogError) {
+    public init(dataDirectory: String, fileSystem: any FileSystem, syncScheduler: any SyncScheduling,
+                logger: Logger = Logger(label: "runnel.log")) throws(LogError) {
+        self.logger = logger
         self.dataDirectory = dataDirectory
         self.fileSystem = fileSystem
         self.syncScheduler = syncScheduler
@@ -56,11 +61,12 @@ public final class LogManager: Sendable {
 
     /// The open log of `partition`, opening or creating it if needed (a new directory is made durable).
     /// Opening happens under the manager's lock so that two callers never recover the same files at once.
+    /// A log whose durable data is damaged throws `corrupt` and is not kept: each call scans it again.
     public func openOrCreate(_ partition: PartitionDirectory, config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
         try logs.withLock { open throws(LogError) -> PartitionLog in
             if let existing = open[partition] { return existing }
             let log = try PartitionLog.open(directory: Path.join(dataDirectory, partition.name), fileSystem: fileSystem,
-                                            syncScheduler: syncScheduler, config: config, nowMs: nowMs)
+                                            syncScheduler: syncScheduler, config: config, nowMs: nowMs, logger: logger)
             open[partition] = log
             return log
         }

@@ -4,11 +4,15 @@ extension LogState {
     /// Opens (creating if needed) the log in `directory` and recovers it after a crash or a clean stop.
     ///
     /// Segments wholly before the recovery point were synced whole, as was the last one after a clean
-    /// close: their indexes are checked (and rebuilt if off). Every later segment is scanned batch by batch (structure, offsets, CRC) with its indexes
-    /// rebuilt; the first torn or corrupt batch ends the log there and later segments are deleted. What
-    /// survives is then synced, so the recovered log end offset is durable; the high watermark is kept
-    /// within [log start offset, log end offset].
-    static func open(directory: String, fileSystem: any FileSystem, config: LogConfig, nowMs: Int64) throws -> LogState {
+    /// close: their indexes are checked (and rebuilt if off). Every later segment is scanned batch by batch
+    /// (structure, offsets, CRC) with its indexes rebuilt. Damage where the bytes were known durable (any
+    /// segment but the last, or the last one below the recovery point) throws `LogError.corrupt` and
+    /// cuts nothing; only a damaged tail of the last segment above the recovery point, what a
+    /// crash leaves of an unsynced write, is cut. What survives is then synced, so the recovered log end
+    /// offset is durable; the high watermark is kept within [log start offset, log end offset].
+    static func open(directory: String, fileSystem: any FileSystem, config: LogConfig, nowMs: Int64) throws
+        -> (LogState, LogRecoveryReport)
+    {
         if !fileSystem.directoryExists(directory) {
             try fileSystem.createDirectory(directory)
             try fileSystem.syncDirectory(Path.parent(of: directory))
@@ -44,36 +48,45 @@ extension LogState {
             try fileSystem.syncDirectory(directory)
         }
 
+        // What must survive: offsets from the log start up to the recovery point (those below the start
+        // were deleted anyway, so a log whose data is gone up to its recorded start lost nothing).
+        let durableEnd = recoveryPoint > checkpointedStart ? recoveryPoint : 0
         var segments: [LogSegment] = []
         var scanned: Set<Int64> = []
-        var removed: [Int64] = []
+        var report = LogRecoveryReport()
         for (i, base) in bases.enumerated() {
-            var trusted = i + 1 < bases.count && bases[i + 1] <= recoveryPoint
-            if i == bases.count - 1, let cleanShutdownSize {
+            let isLast = i == bases.count - 1
+            var trusted = !isLast && bases[i + 1] <= recoveryPoint
+            if isLast, let cleanShutdownSize {
                 let file = try fileSystem.openFile(SegmentFileNames.logPath(directory, base), options: [])
                 trusted = try file.size() == cleanShutdownSize
                 file.close()
             }
             if swapped.contains(base) { trusted = false }  // its indexes may belong to the old segment
-            let (segment, truncated) = try LogSegment.open(
+            let (segment, scan) = try LogSegment.open(
                 in: directory, baseOffset: base, fileSystem: fileSystem,
                 indexIntervalBytes: config.indexIntervalBytes, trusted: trusted, nowMs: nowMs)
-            if let previous = segments.last, segment.baseOffset < previous.nextOffset {
-                segment.close()  // overlaps its predecessor: not part of a consistent log
-                removed += bases[i...]
-                break
+            if !trusted {
+                scanned.insert(base)
+                report.scannedSegments += 1
             }
-            segments.append(segment)
-            if !trusted { scanned.insert(base) }
-            if truncated {
-                removed += bases[(i + 1)...]
-                break
+            var verdict = RecoveryVerdict.judge(scan, baseOffset: base, isLast: isLast, recoveryPoint: durableEnd)
+            if let previous = segments.last, base < previous.nextOffset {
+                // Not a consistent log, and not what any crash leaves: which copy is right is not ours to guess.
+                verdict = .corrupt(position: 0, reason: "the segment starts at offset \(base), inside its predecessor (which ends at \(previous.nextOffset))")
             }
-        }
-        for base in removed {
-            for path in [SegmentFileNames.logPath(directory, base), SegmentFileNames.indexPath(directory, base),
-                         SegmentFileNames.timeIndexPath(directory, base)] where fileSystem.fileExists(path) {
-                try fileSystem.removeFile(path)
+            switch verdict {
+            case .intact:
+                segments.append(segment)
+            case .cutTornTail(let position):
+                try segment.cutTail(at: position)
+                report.tornTail = LogRecoveryReport.TornTail(
+                    path: segment.log.path, position: position, bytesDropped: scan.fileBytes - position, reason: scan.damage ?? "")
+                segments.append(segment)
+            case .corrupt(let position, let reason):
+                segment.close()
+                for opened in segments { opened.close() }
+                throw LogError.corrupt(LogCorruption(path: segment.log.path, position: position, reason: reason))
             }
         }
         if segments.isEmpty {
@@ -114,6 +127,6 @@ extension LogState {
         if state.epochs.entries != checkpointedEpochs { try state.writeEpochCheckpoint() }
         try state.writeRecoveryPointIfChanged()
         try state.loadProducers()
-        return state
+        return (state, report)
     }
 }

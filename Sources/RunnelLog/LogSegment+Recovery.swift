@@ -3,9 +3,10 @@ import RunnelRecords
 import RunnelStorage
 
 extension LogSegment {
-    /// Scans every batch from the start (structure, offsets, CRC), rebuilds both indexes and cuts the
-    /// file at the first batch that is torn or corrupt. Returns whether it cut.
-    mutating func recover() throws -> Bool {
+    /// Scans every batch from the start (structure, offsets, CRC) and rebuilds both indexes from the
+    /// valid ones. Cuts nothing: whether damage is a torn tail to cut or corruption to report is the
+    /// caller's decision (`RecoveryVerdict`), which needs to know what was synced.
+    mutating func scan() throws -> SegmentScan {
         try offsetIndex.removeAll()
         try timeIndex.removeAll()
         sizeBytes = 0
@@ -21,6 +22,7 @@ extension LogSegment {
         let chunkBytes = 1 << 20
         var readBytes = chunkBytes
         var position: Int64 = 0
+        var damage: String?
         scan: while position < fileSize {
             let chunk = try read(position: position, length: Int(min(Int64(readBytes), fileSize - position)))
             var batches = RecordBatchIterator(chunk, verifyingChecksums: true)
@@ -28,9 +30,18 @@ extension LogSegment {
             do {
                 while let entry = try batches.next() {
                     let header = entry.header
-                    guard header.hasStorableOffsets, header.baseOffset >= nextOffset,
-                        header.lastOffset - baseOffset <= Int64(UInt32.max)
-                    else { break scan }
+                    guard header.hasStorableOffsets else {
+                        damage = "a batch with offsets the log cannot hold (base offset \(header.baseOffset))"
+                        break scan
+                    }
+                    guard header.baseOffset >= nextOffset else {
+                        damage = "a batch at offset \(header.baseOffset) after one ending at \(nextOffset)"
+                        break scan
+                    }
+                    guard header.lastOffset - baseOffset <= Int64(UInt32.max) else {
+                        damage = "a batch at offset \(header.lastOffset) past the segment's relative offsets"
+                        break scan
+                    }
                     try index(header, at: position)
                     if header.partitionLeaderEpoch > (epochStarts.last?.epoch ?? -1) {
                         epochStarts.append(EpochEntry(epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset))
@@ -39,23 +50,36 @@ extension LogSegment {
                     progressed = true
                 }
             } catch {
-                break scan  // a corrupt header or a CRC mismatch
+                damage = "\(error)"  // a corrupt header or a CRC mismatch
+                break scan
             }
             if progressed {
                 readBytes = chunkBytes
                 continue
             }
             // The batch at `position` runs past the chunk: read it whole once; if the file ends first, it is torn.
-            guard let header = RecordBatchHeader.parsedForLog(chunk, at: chunk.readerIndex),
-                position + Int64(header.totalSize) <= fileSize, header.totalSize > chunk.readableBytes
-            else { break scan }
+            guard let header = RecordBatchHeader.parsedForLog(chunk, at: chunk.readerIndex) else {
+                damage = fileSize - position < Int64(RecordBatchHeader.sizeBytes)
+                    ? "a partial batch header at the end of the file" : "an unreadable batch header"
+                break scan
+            }
+            guard position + Int64(header.totalSize) <= fileSize else {
+                damage = "a batch of \(header.totalSize) bytes running past the end of the file"
+                break scan
+            }
+            guard header.totalSize > chunk.readableBytes else {
+                damage = "an unreadable batch"
+                break scan
+            }
             readBytes = header.totalSize
         }
-        if position < fileSize {
-            try log.truncate(to: position)
-            return true
-        }
-        return false
+        return SegmentScan(validBytes: position, fileBytes: fileSize, nextOffset: nextOffset, damage: position < fileSize ? damage : nil)
+    }
+
+    /// Cuts the file after its valid batches (a torn tail the verdict allows to drop).
+    func cutTail(at position: Int64) throws {
+        precondition(position == sizeBytes, "a segment is cut only where its scan stopped")
+        try log.truncate(to: position)
     }
 
     /// Restores the in-memory state of a trusted segment from its indexes, walking only the batches after

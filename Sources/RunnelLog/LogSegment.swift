@@ -70,10 +70,10 @@ struct LogSegment {
 
     /// Opens an existing segment. A `trusted` segment was synced whole before the crash: its indexes are
     /// checked and kept if consistent. Any other segment (and a trusted one whose indexes are off) is
-    /// scanned batch by batch, its indexes rebuilt and a torn or corrupt tail cut off.
-    /// - Returns: the segment and whether recovery cut bytes off its end.
+    /// scanned batch by batch and its indexes rebuilt; nothing is cut here (see `RecoveryVerdict`).
+    /// - Returns: the segment and what its scan found (`SegmentScan.loaded` when the indexes were kept).
     static func open(in directory: String, baseOffset: Int64, fileSystem: any FileSystem,
-                     indexIntervalBytes: Int, trusted: Bool, nowMs: Int64) throws -> (LogSegment, truncated: Bool) {
+                     indexIntervalBytes: Int, trusted: Bool, nowMs: Int64) throws -> (LogSegment, SegmentScan) {
         let log = try fileSystem.openFile(SegmentFileNames.logPath(directory, baseOffset), options: [])
         let index = try fileSystem.openFile(SegmentFileNames.indexPath(directory, baseOffset), options: [.create])
         let time = try fileSystem.openFile(SegmentFileNames.timeIndexPath(directory, baseOffset), options: [.create])
@@ -81,9 +81,9 @@ struct LogSegment {
                                  offsetIndex: try IndexFile(file: index, baseOffset: baseOffset),
                                  timeIndex: try IndexFile(file: time, baseOffset: baseOffset),
                                  indexIntervalBytes: indexIntervalBytes, createdMs: nowMs)
-        if trusted, try segment.loadFromIndexes() { return (segment, false) }
-        let truncated = try segment.recover()  // before `segment` is copied out
-        return (segment, truncated)
+        if trusted, try segment.loadFromIndexes() { return (segment, .loaded(segment)) }
+        let scan = try segment.scan()  // before `segment` is copied out
+        return (segment, scan)
     }
 
     func close() {

@@ -80,6 +80,13 @@ extension LogState {
         }
     }
 
+    /// Makes the checkpointed recovery point at most `offset`, durably, before data at or above it goes.
+    mutating func lowerRecoveryPoint(to offset: Int64) throws {
+        if let checkpointed = checkpointedRecoveryPoint, checkpointed <= offset { return }
+        try writeOffsetCheckpoint(CheckpointFile.recoveryPoint, offset)
+        checkpointedRecoveryPoint = offset
+    }
+
     func writeOffsetCheckpoint(_ name: String, _ offset: Int64) throws {
         try fileSystem.writeAtomically(CheckpointFile.encode(offset: offset), to: path(name))
     }

@@ -60,9 +60,10 @@ struct LogState {
 
     var active: LogSegment { segments[segments.count - 1] }
     var logEndOffset: Int64 { active.nextOffset }
-    /// The base offset of the first segment not known synced whole: recovery trusts what lies before it.
-    /// Rolling syncs the old segment, so only the active one is ever in doubt.
-    var recoveryPoint: Int64 { active.baseOffset }
+    /// Everything below this offset is durable: recovery trusts segments wholly below it and treats damage
+    /// below it as corruption, never as a torn write. Checkpointed periodically, so the file lags (a lower
+    /// bound is always safe); lowered durably before any truncation takes data below it away.
+    var recoveryPoint: Int64 { flush.flushedOffset }
 
     var offsets: LogOffsets {
         LogOffsets(logStartOffset: logStartOffset, highWatermark: highWatermark,
@@ -280,6 +281,7 @@ struct LogState {
                 let activeIndex = segments.count - 1
                 try segments[activeIndex].seal()
                 for file in segments[activeIndex].files { try file.sync() }
+                try writeOffsetCheckpoint(CheckpointFile.recoveryPoint, logEndOffset)  // all of it is synced now
                 try writeProducerSnapshot(at: logEndOffset)
                 try writeOffsetCheckpoint(CheckpointFile.cleanShutdown, segments[activeIndex].sizeBytes)
             } catch {}

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import RunnelStorage
 import Synchronization
@@ -18,20 +19,34 @@ public final class PartitionLog: Sendable {
     /// Set while a cleaning pass runs: passes of one log never overlap.
     private let cleaning = Atomic<Bool>(false)
 
-    private init(directory: String, state: LogState, syncScheduler: any SyncScheduling) {
+    /// What opening found and repaired.
+    public let recoveryReport: LogRecoveryReport
+
+    private init(directory: String, state: LogState, syncScheduler: any SyncScheduling, recoveryReport: LogRecoveryReport) {
         self.directory = directory
         self.state = Mutex(state)
         self.syncScheduler = syncScheduler
+        self.recoveryReport = recoveryReport
     }
 
-    /// Opens the log in `directory`, creating it if missing and recovering it otherwise.
+    /// Opens the log in `directory`, creating it if missing and recovering it otherwise. A torn tail cut
+    /// off is logged as a warning; damage in durable data is logged as an error and thrown as `corrupt`
+    /// (the log is then not opened, and nothing was cut).
     public static func open(directory: String, fileSystem: any FileSystem, syncScheduler: any SyncScheduling,
-                            config: LogConfig, nowMs: Int64) throws(LogError) -> PartitionLog {
+                            config: LogConfig, nowMs: Int64, logger: Logger = Logger(label: "runnel.log")) throws(LogError)
+        -> PartitionLog
+    {
         do {
-            var state = try LogState.open(directory: directory, fileSystem: fileSystem, config: config, nowMs: nowMs)
+            var (state, report) = try LogState.open(directory: directory, fileSystem: fileSystem, config: config, nowMs: nowMs)
             state.takeRemovedFiles().release()  // what recovery removed; no one waits on the lock yet
-            return PartitionLog(directory: directory, state: state, syncScheduler: syncScheduler)
+            if let torn = report.tornTail {
+                logger.warning("recovery cut the torn tail of \(torn.path) above the recovery point, at byte \(torn.position) (\(torn.bytesDropped) bytes): \(torn.reason)")
+            }
+            return PartitionLog(directory: directory, state: state, syncScheduler: syncScheduler, recoveryReport: report)
         } catch let error as LogError {
+            if case .corrupt(let corruption) = error {
+                logger.error("\(corruption); the log was not opened and nothing was cut: the partition stays offline until the segment is repaired")
+            }
             throw error
         } catch let error as StorageError {
             throw .storage(error)

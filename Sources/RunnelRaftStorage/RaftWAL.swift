@@ -137,9 +137,10 @@ public final class RaftWAL {
         }
     }
 
-    /// Opens a formatted directory and recovers its state: every record up to the first torn one (the
-    /// file is truncated there), the snapshot the last snapshot record names, and the entries after it.
-    /// A damaged record that is not the torn tail stops recovery with `corruptRecord`.
+    /// Opens a formatted directory and recovers its state: every record up to the torn tail of the last
+    /// segment (the file is truncated there), the snapshot the last snapshot record names, and the entries
+    /// after it. A damaged record that is not the torn tail (in an earlier segment, or with an intact
+    /// record anywhere after it: see `WALTailProbe`) stops recovery with `corruptRecord`, changing nothing.
     public static func open(
         fileSystem fs: any FileSystem, path: String, nodeID: NodeID, options: RaftWALOptions = RaftWALOptions()
     ) throws(RaftWALError) -> RaftWAL {
@@ -232,17 +233,21 @@ public final class RaftWAL {
                     throw RaftWALError.inconsistentLog(path: file.path, offset: Int64(offset), reason: reason)
                 }
                 offset = end
-            case .incomplete where isLast:
-                return try truncateTornTail(file, at: offset, size: bytes.count, report: &report)
-            case .checksumMismatch(let end) where isLast:
-                // Only a frame with nothing readable after it is a torn write; an intact record after
-                // a damaged one means the damage is in the middle.
-                if end < bytes.count, case .record = WALFrame.decode(bytes, at: end) {
+            case .incomplete where isLast, .checksumMismatch where isLast:
+                // Only damage with nothing intact after it is a torn write; an intact record after it means
+                // the damage is in the middle, among records that may have been synced and acknowledged.
+                switch WALTailProbe.probe(bytes, after: offset) {
+                case .nothingIntact:
+                    return try truncateTornTail(file, at: offset, size: bytes.count, report: &report)
+                case .intactFrame(let at):
                     throw RaftWALError.corruptRecord(
                         path: file.path, offset: Int64(offset), recordsBefore: replay.recordCount,
-                        reason: "checksum mismatch before an intact record")
+                        reason: "damaged record before an intact one at offset \(at)")
+                case .undecided(let at):
+                    throw RaftWALError.corruptRecord(
+                        path: file.path, offset: Int64(offset), recordsBefore: replay.recordCount,
+                        reason: "damaged record; no torn tail could be told apart by offset \(at)")
                 }
-                return try truncateTornTail(file, at: offset, size: bytes.count, report: &report)
             case .incomplete, .checksumMismatch:
                 throw RaftWALError.corruptRecord(
                     path: file.path, offset: Int64(offset), recordsBefore: replay.recordCount,
