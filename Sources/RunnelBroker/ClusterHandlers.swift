@@ -27,7 +27,9 @@ extension Broker {
         let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true) ? nil : request.topics
         let mayCreate = settings.autoCreateTopics && (context.version < 4 || request.allowAutoTopicCreation)
         if let requested, mayCreate {
-            let missing = requested.compactMap(\.name).filter { image.topic(named: $0) == nil && (try? Controller.validateTopicName($0)) != nil }
+            let missing = requested.compactMap(\.name).filter { name in
+                name != InternalTopics.metadataLog && image.topic(named: name) == nil && (try? Controller.validateTopicName(name)) != nil
+            }
             if !missing.isEmpty { image = await autoCreate(Set(missing)) ?? metadata.image }
         }
 
@@ -46,20 +48,26 @@ extension Broker {
         if let requested {
             topics = requested.map { wanted in
                 if let name = wanted.name {
-                    if let topic = image.topic(named: name) { return describe(topic, context) }
-                    let invalid = (try? Controller.validateTopicName(name)) == nil
+                    if let topic = visibleTopic(named: name, in: image) { return describe(topic, context) }
+                    let invalid = name == InternalTopics.metadataLog || (try? Controller.validateTopicName(name)) == nil
                     return topicError(name: name, id: nil, invalid ? .invalidTopicException : .unknownTopicOrPartition)
                 }
                 let id = TopicID(high: wanted.topicId.high, low: wanted.topicId.low)
-                if let topic = image.topics[id] { return describe(topic, context) }
+                if let topic = image.topics[id], topic.name != InternalTopics.metadataLog { return describe(topic, context) }
                 return topicError(name: nil, id: wanted.topicId, .unknownTopicId)
             }
         } else {
-            // The offsets topic is shown only to those who name it.
-            topics = image.topics.values.filter { $0.name != OffsetsTopic.name }.sorted { $0.name < $1.name }.map { describe($0, context) }
+            // The offsets topic is shown only to those who name it; `__meta` never.
+            topics = image.topics.values.filter { $0.name != InternalTopics.offsets && $0.name != InternalTopics.metadataLog }.sorted { $0.name < $1.name }.map { describe($0, context) }
         }
         response.topics = topics
         return response
+    }
+
+    /// The topic of that name as clients may see it: `__meta` is the metadata log, never a topic (an image
+    /// of an older version may still hold a topic of that name).
+    func visibleTopic(named name: String, in image: MetadataImage) -> MetadataImage.Topic? {
+        name == InternalTopics.metadataLog ? nil : image.topic(named: name)
     }
 
     /// Creates the topics a Metadata request named, with the broker's defaults. Races with another
@@ -87,7 +95,7 @@ extension Broker {
     func describe(_ topic: MetadataImage.Topic, _ context: RequestContext) -> MetadataResponse.MetadataResponseTopic {
         var entry = MetadataResponse.MetadataResponseTopic()
         entry.name = topic.name
-        entry.isInternal = topic.name == OffsetsTopic.name
+        entry.isInternal = InternalTopics.isInternal(topic.name)
         if context.version >= 10 { entry.topicId = KafkaUUID(high: topic.id.high, low: topic.id.low) }
         entry.partitions = topic.partitions.keys.sorted().map { index in
             let p = topic.partitions[index]!

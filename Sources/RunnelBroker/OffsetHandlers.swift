@@ -123,6 +123,9 @@ extension Broker {
                 result.partitionIndex = p.partitionIndex
                 result.lowWatermark = -1
                 do {
+                    guard !InternalTopics.isInternal(topic.name) else {
+                        throw BrokerError(.invalidTopicException, "Cannot delete records of internal topic \(topic.name)")
+                    }
                     let partition = try leaderPartition(TopicPartition(topic.name, p.partitionIndex), currentLeaderEpoch: -1)
                     let highWatermark = partition.log.highWatermark
                     let target = p.offset == -1 ? highWatermark : p.offset

@@ -73,6 +73,10 @@ public struct Controller: Sendable {
         _ spec: TopicSpec, in image: MetadataImage, liveBrokers: [BrokerID], using generator: inout G
     ) throws(MetadataError) -> [MetadataRecord] {
         try Self.validateTopicName(spec.name)
+        // As Kafka refuses `__cluster_metadata`: the name belongs to the broker's own metadata log.
+        guard spec.name != InternalTopics.metadataLog else {
+            throw .invalidRequest("Creation of internal topic \(spec.name) is prohibited.")
+        }
         guard image.topic(named: spec.name) == nil else { throw .topicAlreadyExists("Topic '\(spec.name)' already exists.") }
         let collisionKey = spec.name.replacingDotsWithUnderscores
         if let other = image.topicIDs.keys.first(where: { $0.replacingDotsWithUnderscores == collisionKey }) {
@@ -99,6 +103,8 @@ public struct Controller: Sendable {
 
     public func deleteTopic(named name: String, in image: MetadataImage) throws(MetadataError) -> [MetadataRecord] {
         guard let topic = image.topic(named: name) else { throw .unknownTopic("This server does not host this topic-partition.") }
+        // Deleting the offsets topic would drop every group's committed offsets.
+        guard !InternalTopics.isInternal(name) else { throw .invalidTopic("Cannot delete internal topic \(name)") }
         return [.removeTopic(id: topic.id)]
     }
 
