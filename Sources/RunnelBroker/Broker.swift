@@ -57,7 +57,7 @@ public final class Broker: Sendable {
         controller = Controller(defaultPartitions: settings.defaultPartitions, defaultReplicationFactor: settings.defaultReplicationFactor)
         let logs = try LogManager(dataDirectory: settings.dataDirectory, fileSystem: fileSystem, syncScheduler: syncScheduler)
         partitions = PartitionRegistry(logs: logs, nodeID: settings.nodeID, topicDefaults: settings.topicDefaults,
-                                       waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
+                                       waitersMax: settings.waitersMax, metrics: metrics, logger: logger, nowMs: nowMs)
         fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
         producerIds = ProducerIdAllocator(metadata: metadata, controller: controller)
         var groupConfig = GroupConfig()

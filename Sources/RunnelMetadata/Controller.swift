@@ -69,6 +69,19 @@ public struct Controller: Sendable {
         }
     }
 
+    /// Each partition's log lives in a directory named `<topic>-<partition>` (Kafka's layout), and a file
+    /// name holds at most 255 bytes. Names of at most 249 characters and fewer than 100 000 partitions
+    /// always fit; checked before anything is committed all the same, so that no change of either
+    /// limit can commit a partition whose log cannot exist.
+    public static let partitionDirectoryNameBytesMax = 255
+
+    static func checkDirectoryNamesFit(topic: String, partitionCount: Int32) throws(MetadataError) {
+        let longest = topic.utf8.count + 1 + String(max(partitionCount - 1, 0)).utf8.count
+        guard longest <= partitionDirectoryNameBytesMax else {
+            throw .invalidTopic("Topic name \(topic) with \(partitionCount) partitions makes directory names of \(longest) bytes, over \(partitionDirectoryNameBytesMax)")
+        }
+    }
+
     public func createTopic<G: RandomNumberGenerator>(
         _ spec: TopicSpec, in image: MetadataImage, liveBrokers: [BrokerID], using generator: inout G
     ) throws(MetadataError) -> [MetadataRecord] {
@@ -85,8 +98,10 @@ public struct Controller: Sendable {
         for (name, value) in spec.configs {
             if let problem = TopicConfig.validate(name: name, value: value) { throw .invalidConfig(problem) }
         }
+        let count = spec.assignments.isEmpty ? try partitionCount(spec.partitions) : Int32(spec.assignments.count)
+        try Self.checkDirectoryNamesFit(topic: spec.name, partitionCount: count)
         let assignments = try assign(
-            partitions: 0..<(spec.assignments.isEmpty ? try partitionCount(spec.partitions) : Int32(spec.assignments.count)),
+            partitions: 0..<count,
             replicationFactor: spec.replicationFactor, explicit: spec.assignments, liveBrokers: liveBrokers,
             rotation: image.topics.count)
         var id = TopicID.random(using: &generator)
@@ -118,6 +133,7 @@ public struct Controller: Sendable {
             throw .invalidPartitions("Topic currently has \(current) partitions, \(totalCount) would not be an increase.")
         }
         guard totalCount <= 100_000 else { throw .invalidPartitions("Too many partitions: \(totalCount)") }
+        try Self.checkDirectoryNamesFit(topic: name, partitionCount: totalCount)
         let replicationFactor = Int16(topic.partitions[0]?.replicas.count ?? 1)
         var explicitMap: [Int32: [BrokerID]] = [:]
         if let explicit {

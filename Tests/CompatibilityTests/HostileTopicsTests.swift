@@ -155,7 +155,7 @@ final class HostileTopicsTests: XCTestCase {
         broker.assertStillServes("after the migration")
         XCTAssertFalse(fm.fileExists(atPath: legacy), "the old directory is gone")
         let metadata = try String(contentsOfFile: broker.dataDir + "/legacy-0/partition.metadata", encoding: .utf8)
-        XCTAssertEqual(metadata, "version: 0\ntopic_id: \(Self.base64(id))\n")
+        XCTAssertEqual(metadata, "version: 0\ntopic_id: \(Self.base64(id))", "Kafka's format")
         XCTAssertEqual(try Self.fetchValues(try HostileClient(port: broker.port), topic: "legacy"), ["a", "b", "c"])
         broker.assertRestartsAndServes("after the migration")
     }
