@@ -5,7 +5,8 @@ import Synchronization
 
 /// The partitions this broker hosts, kept equal to what the metadata image assigns to it: logs are
 /// opened for new replicas and deleted with their topics. Reconciles from whole images, newest wins.
-/// A partition whose log cannot be opened is logged and left offline; the others carry on.
+/// A partition whose log cannot be opened is logged and left offline; the others carry on. At the first
+/// image, directories it does not name are set aside as stray, never deleted.
 final class PartitionRegistry: Sendable {
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
@@ -106,8 +107,10 @@ final class PartitionRegistry: Sendable {
         }
     }
 
-    /// At start: finishes interrupted deletions, migrates the old directory layout, and leaves alone
-    /// every partition directory the image does not assign here under the same topic id.
+    /// At start: finishes interrupted deletions, migrates the old directory layout, and sets aside as
+    /// stray every partition directory the image does not assign here under the same topic id, as KRaft
+    /// brokers do: a missing or stale metadata snapshot costs no data. (In a cluster this must wait
+    /// until the broker's metadata has caught up with the log.)
     private func adoptDirectories(of image: MetadataImage) throws {
         for name in try logs.removeInterruptedDeletions() { logger.info("removed \(name), a deletion interrupted by a crash") }
         for rename in try logs.migrateLegacyDirectories() { logger.notice("migrated partition directory \(rename.from) to \(rename.to)") }
@@ -116,7 +119,12 @@ final class PartitionRegistry: Sendable {
             let assigned = topic?.partitions[found.partition]?.replicas.contains(nodeID) == true
             let sameTopic = found.topicID.map { id in topic.map { TopicUUID(high: $0.id.high, low: $0.id.low) == id } ?? false } ?? true
             guard !assigned || !sameTopic else { continue }
-            logger.warning("partition directory \(found.name) is not in the metadata (topic id \(found.topicID?.base64 ?? "unknown")): left as it is")
+            do {
+                let rename = try logs.setAsideAsStray(found)
+                logger.warning("partition directory \(rename.from) is not in the metadata (topic id \(found.topicID?.base64 ?? "unknown")): renamed to \(rename.to), not deleted")
+            } catch {
+                logger.error("partition directory \(found.name) is not in the metadata and could not be set aside (left as it is): \(error)")
+            }
         }
     }
 
