@@ -23,8 +23,10 @@ extension Broker {
 
     func handleMetadata(_ request: MetadataRequest, _ context: RequestContext) async -> MetadataResponse {
         var image = metadata.image
-        // v0 asks for every topic with an empty list; v1+ with a null one.
-        let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true) ? nil : request.topics
+        // v0 asks for every topic with an empty list; v1+ with a null one. Each topic is described once
+        // however often it is named, as Kafka does (it takes the set of the names).
+        let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true)
+            ? nil : request.topics.map(Self.distinctTopics)
         let mayCreate = settings.autoCreateTopics && (context.version < 4 || request.allowAutoTopicCreation)
         if let requested, mayCreate {
             let missing = requested.compactMap(\.name).filter { name in
@@ -62,6 +64,15 @@ extension Broker {
         }
         response.topics = topics
         return response
+    }
+
+    /// The requested topics without repeats (by name, or by id when unnamed), in first-seen order.
+    static func distinctTopics(_ topics: [MetadataRequest.MetadataRequestTopic]) -> [MetadataRequest.MetadataRequestTopic] {
+        var names: Set<String> = [], ids: Set<KafkaUUID> = []
+        return topics.filter { topic in
+            if let name = topic.name { return names.insert(name).inserted }
+            return ids.insert(topic.topicId).inserted
+        }
     }
 
     /// The topic of that name as clients may see it: `__meta` is the metadata log, never a topic (an image
