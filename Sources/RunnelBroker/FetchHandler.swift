@@ -38,12 +38,14 @@ extension Broker {
                         merged.lastLogStartOffset = found.partitions[tp]?.lastLogStartOffset ?? -1
                         found.partitions[tp] = merged
                     }
-                    for forgotten in request.forgottenTopicsData {
-                        for index in forgotten.partitions {
-                            let tp = TopicPartition(forgotten.topic, index)
-                            found.partitions[tp] = nil
-                            found.order.removeAll { $0 == tp }
-                        }
+                    // One pass over the session's order, however many partitions are forgotten.
+                    var forgotten: Set<TopicPartition> = []
+                    for topic in request.forgottenTopicsData {
+                        for index in topic.partitions { forgotten.insert(TopicPartition(topic.topic, index)) }
+                    }
+                    if !forgotten.isEmpty {
+                        for tp in forgotten { found.partitions[tp] = nil }
+                        found.order.removeAll { forgotten.contains($0) }
                     }
                     session = found
                     incremental = true

@@ -91,8 +91,7 @@ public struct Controller: Sendable {
             throw .invalidRequest("Creation of internal topic \(spec.name) is prohibited.")
         }
         guard image.topic(named: spec.name) == nil else { throw .topicAlreadyExists("Topic '\(spec.name)' already exists.") }
-        let collisionKey = spec.name.replacingDotsWithUnderscores
-        if let other = image.topicIDs.keys.first(where: { $0.replacingDotsWithUnderscores == collisionKey }) {
+        if let other = image.topicsByCollisionKey[MetadataImage.collisionKey(spec.name)] {
             throw .invalidTopic("Topic '\(spec.name)' collides with existing topic: \(other)")
         }
         for (name, value) in spec.configs {
@@ -246,8 +245,4 @@ public struct Controller: Sendable {
             return (partition, (0..<factor).map { brokers[(start + $0) % brokers.count] })
         }
     }
-}
-
-extension String {
-    var replacingDotsWithUnderscores: String { String(map { $0 == "." ? "_" : $0 }) }
 }

@@ -19,6 +19,9 @@ public struct MetadataImage: Hashable, Sendable {
     public private(set) var brokers: [BrokerID: BrokerRegistration] = [:]
     public private(set) var topics: [TopicID: Topic] = [:]
     public private(set) var topicIDs: [String: TopicID] = [:]
+    /// Each topic's name with '.' read as '_' (Kafka's `Topic.unifyCollisionChars`) → the name: two
+    /// such topics would share metric names. An index, so the check per new topic is one lookup.
+    public private(set) var topicsByCollisionKey: [String: String] = [:]
     public private(set) var configs: [ConfigResource: [String: String]] = [:]
     /// The first producer id not yet handed out in a block: the persisted high mark.
     public private(set) var nextProducerID: Int64 = 0
@@ -30,6 +33,9 @@ public struct MetadataImage: Hashable, Sendable {
     public func topic(named name: String) -> Topic? { topicIDs[name].flatMap { topics[$0] } }
 
     public func partition(_ tp: TopicPartition) -> Partition? { topic(named: tp.topic)?.partitions[tp.partition] }
+
+    /// The name with every '.' read as '_'.
+    public static func collisionKey(_ name: String) -> String { String(name.map { $0 == "." ? "_" : $0 }) }
 
     public func configOverrides(_ resource: ConfigResource) -> [String: String] { configs[resource] ?? [:] }
 
@@ -44,6 +50,7 @@ public struct MetadataImage: Hashable, Sendable {
             precondition(topicIDs[name] == nil && topics[id] == nil, "topic \(name) applied twice")
             topics[id] = Topic(name: name, id: id)
             topicIDs[name] = id
+            topicsByCollisionKey[Self.collisionKey(name)] = name
         case .partition(let p):
             precondition(topics[p.topicID] != nil, "partition of unknown topic \(p.topicID)")
             precondition(p.isr.allSatisfy(p.replicas.contains), "ISR outside the replicas")
@@ -67,6 +74,7 @@ public struct MetadataImage: Hashable, Sendable {
         case .removeTopic(let id):
             guard let topic = topics.removeValue(forKey: id) else { preconditionFailure("removal of unknown topic \(id)") }
             topicIDs[topic.name] = nil
+            if topicsByCollisionKey[Self.collisionKey(topic.name)] == topic.name { topicsByCollisionKey[Self.collisionKey(topic.name)] = nil }
             configs[ConfigResource(.topic, topic.name)] = nil
         case .config(let resource, let name, let value):
             configs[resource, default: [:]][name] = value
