@@ -1,5 +1,6 @@
 import RunnelMetadata
 import RunnelWire
+import Synchronization
 
 /// ApiVersions, Metadata, FindCoordinator and DescribeCluster: who is where.
 extension Broker {
@@ -23,6 +24,7 @@ extension Broker {
 
     func handleMetadata(_ request: MetadataRequest, _ context: RequestContext) async -> MetadataResponse {
         var image = metadata.image
+        var refused: [String: MetadataError] = [:]
         // v0 asks for every topic with an empty list; v1+ with a null one. Each topic is described once
         // however often it is named, as Kafka does (it takes the set of the names).
         let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true)
@@ -32,7 +34,7 @@ extension Broker {
             let missing = requested.compactMap(\.name).filter { name in
                 name != InternalTopics.metadataLog && image.topic(named: name) == nil && (try? Controller.validateTopicName(name)) != nil
             }
-            if !missing.isEmpty { image = await autoCreate(Set(missing)) ?? metadata.image }
+            if !missing.isEmpty { (image, refused) = await autoCreate(Set(missing)) }
         }
 
         var response = MetadataResponse()
@@ -51,6 +53,7 @@ extension Broker {
             topics = requested.map { wanted in
                 if let name = wanted.name {
                     if let topic = visibleTopic(named: name, in: image) { return describe(topic, context) }
+                    if let error = refused[name] { return topicError(name: name, id: nil, error.errorCode) }
                     let invalid = name == InternalTopics.metadataLog || (try? Controller.validateTopicName(name)) == nil
                     return topicError(name: name, id: nil, invalid ? .invalidTopicException : .unknownTopicOrPartition)
                 }
@@ -81,25 +84,38 @@ extension Broker {
         name == InternalTopics.metadataLog ? nil : image.topic(named: name)
     }
 
-    /// Creates the topics a Metadata request named, with the broker's defaults. Races with another
+    /// Creates the topics a Metadata request named, with the broker's defaults, as many as the limits
+    /// allow: returns the image after them and why each of the others was refused. Races with another
     /// creator are fine: whoever loses finds the topic there.
-    func autoCreate(_ names: Set<String>) async -> MetadataImage? {
+    func autoCreate(_ names: Set<String>) async -> (MetadataImage, refused: [String: MetadataError]) {
         let controller = self.controller, live = liveBrokers
+        let refused = Mutex<[String: MetadataError]>([:])
         do {
-            return try await metadata.submit { image in
+            let image = try await metadata.submit { image in
                 var generator = SystemRandomNumberGenerator()
                 var records: [MetadataRecord] = []
                 var scratch = image
+                var failures: [String: MetadataError] = [:]
                 for name in names.sorted() where scratch.topic(named: name) == nil {
-                    let created = try controller.createTopic(TopicSpec(name: name), in: scratch, liveBrokers: live, using: &generator)
-                    created.forEach { scratch.apply($0) }
-                    records += created
+                    do throws(MetadataError) {
+                        let created = try controller.createTopic(TopicSpec(name: name), in: scratch, liveBrokers: live, using: &generator)
+                        created.forEach { scratch.apply($0) }
+                        records += created
+                    } catch {
+                        failures[name] = error
+                    }
                 }
+                refused.withLock { $0 = failures }
                 return records
             }
+            let failures = refused.withLock { $0 }
+            if !failures.isEmpty {
+                logger.warning("auto-creating \(failures.keys.sorted()) refused: \(failures.values.first!.message)")
+            }
+            return (image, failures)
         } catch {
             logger.warning("auto-creating \(names.sorted()) failed: \(error)")
-            return nil
+            return (metadata.image, [:])
         }
     }
 

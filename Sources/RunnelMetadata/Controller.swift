@@ -8,11 +8,14 @@ public enum MetadataError: Error, Hashable, Sendable {
     case invalidReplicaAssignment(String)
     case invalidConfig(String)
     case invalidRequest(String)
+    /// Past a limit of `TopicLimits`.
+    case policyViolation(String)
 
     public var message: String {
         switch self {
         case .topicAlreadyExists(let m), .invalidTopic(let m), .unknownTopic(let m), .invalidPartitions(let m),
-            .invalidReplicationFactor(let m), .invalidReplicaAssignment(let m), .invalidConfig(let m), .invalidRequest(let m):
+            .invalidReplicationFactor(let m), .invalidReplicaAssignment(let m), .invalidConfig(let m), .invalidRequest(let m),
+            .policyViolation(let m):
             return m
         }
     }
@@ -47,10 +50,18 @@ public enum ConfigOperation: Int8, Sendable {
 public struct Controller: Sendable {
     public var defaultPartitions: Int32
     public var defaultReplicationFactor: Int16
+    public var limits: TopicLimits
 
-    public init(defaultPartitions: Int32 = 1, defaultReplicationFactor: Int16 = 1) {
+    public init(defaultPartitions: Int32 = 1, defaultReplicationFactor: Int16 = 1, limits: TopicLimits = TopicLimits()) {
         self.defaultPartitions = defaultPartitions
         self.defaultReplicationFactor = defaultReplicationFactor
+        self.limits = limits
+    }
+
+    static func replicasPerBroker(_ assignments: [(Int32, [BrokerID])]) -> [BrokerID: Int] {
+        var counts: [BrokerID: Int] = [:]
+        for (_, replicas) in assignments { for broker in replicas { counts[broker, default: 0] += 1 } }
+        return counts
     }
 
     public static let topicNameLengthMax = 249
@@ -103,6 +114,7 @@ public struct Controller: Sendable {
             partitions: 0..<count,
             replicationFactor: spec.replicationFactor, explicit: spec.assignments, liveBrokers: liveBrokers,
             rotation: image.topics.count)
+        try limits.check(addingReplicas: Self.replicasPerBroker(assignments), newTopics: 1, to: image)
         var id = TopicID.random(using: &generator)
         while image.topics[id] != nil || id == .zero { id = TopicID.random(using: &generator) }
         var records: [MetadataRecord] = [.topic(name: spec.name, id: id)]
@@ -144,6 +156,7 @@ public struct Controller: Sendable {
         let assignments = try assign(
             partitions: current..<totalCount, replicationFactor: replicationFactor, explicit: explicitMap,
             liveBrokers: liveBrokers, rotation: 0)
+        try limits.check(addingReplicas: Self.replicasPerBroker(assignments), newTopics: 0, to: image)
         return assignments.map { partition, replicas in
             .partition(PartitionRecord(topicID: topic.id, partition: partition, replicas: replicas, isr: replicas, leader: replicas[0]))
         }
