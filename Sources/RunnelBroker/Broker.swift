@@ -54,10 +54,14 @@ public final class Broker: Sendable {
         try fileSystem.createDirectory(metadataDirectory)
         try fileSystem.syncDirectory(settings.dataDirectory)
         metadata = try LocalMetadataLog(fileSystem: fileSystem, directory: metadataDirectory)
-        controller = Controller(defaultPartitions: settings.defaultPartitions, defaultReplicationFactor: settings.defaultReplicationFactor)
+        let budget = DescriptorBudget.current()
+        let limits = budget.limits(partitionsPerBrokerMax: settings.partitionsPerBrokerMax, topicsMax: settings.topicsMax)
+        logger.info("at most \(limits.partitionsPerBrokerMax) partitions on this broker and \(limits.topicsMax) topics in the cluster (\(limits.reason))")
+        controller = Controller(defaultPartitions: settings.defaultPartitions, defaultReplicationFactor: settings.defaultReplicationFactor,
+                                limits: limits)
         let logs = try LogManager(dataDirectory: settings.dataDirectory, fileSystem: fileSystem, syncScheduler: syncScheduler)
         partitions = PartitionRegistry(logs: logs, nodeID: settings.nodeID, topicDefaults: settings.topicDefaults,
-                                       waitersMax: settings.waitersMax, metrics: metrics, nowMs: nowMs)
+                                       waitersMax: settings.waitersMax, metrics: metrics, logger: logger, nowMs: nowMs)
         fetchSessions = FetchSessionCache(sessionsMax: settings.fetchSessionsMax)
         producerIds = ProducerIdAllocator(metadata: metadata, controller: controller)
         var groupConfig = GroupConfig()
@@ -74,6 +78,10 @@ public final class Broker: Sendable {
             image.brokers[registration.id] == registration ? [] : [.registerBroker(registration)]
         }
         try partitions.reconcile(with: metadata.image)
+        let hosted = metadata.image.replicaCount(on: settings.nodeID)
+        if hosted > limits.partitionsPerBrokerMax {
+            logger.warning("this broker hosts \(hosted) partitions, over its limit of \(limits.partitionsPerBrokerMax): no more are created; raise the file descriptor limit")
+        }
         metadata.observe { [partitions, logger] image, _ in
             do { try partitions.reconcile(with: image) } catch {
                 logger.critical("applying metadata to the partition logs failed: \(error)")

@@ -15,6 +15,11 @@ public struct BrokerSettings: Sendable {
     /// `default.replication.factor`; topics get min(this, live brokers).
     public var defaultReplicationFactor: Int16 = 3
     public var autoCreateTopics = true
+    /// The most partition replicas this broker hosts; nil: what its file-descriptor limit allows
+    /// (`DescriptorBudget`). Creates past it are refused with POLICY_VIOLATION.
+    public var partitionsPerBrokerMax: Int?
+    /// The most topics the cluster holds; nil: as many as `partitionsPerBrokerMax` (or its derived value).
+    public var topicsMax: Int?
     /// Broker-level topic defaults by Kafka's broker config name (`log.retention.ms`, `log.segment.bytes`,
     /// `min.insync.replicas`, `message.max.bytes`, …): the synonyms DescribeConfigs reports.
     public var topicDefaults: [String: String] = [:]

@@ -1,5 +1,6 @@
 import RunnelMetadata
 import RunnelWire
+import Synchronization
 
 /// ApiVersions, Metadata, FindCoordinator and DescribeCluster: who is where.
 extension Broker {
@@ -23,12 +24,17 @@ extension Broker {
 
     func handleMetadata(_ request: MetadataRequest, _ context: RequestContext) async -> MetadataResponse {
         var image = metadata.image
-        // v0 asks for every topic with an empty list; v1+ with a null one.
-        let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true) ? nil : request.topics
+        var refused: [String: MetadataError] = [:]
+        // v0 asks for every topic with an empty list; v1+ with a null one. Each topic is described once
+        // however often it is named, as Kafka does (it takes the set of the names).
+        let requested: [MetadataRequest.MetadataRequestTopic]? = (context.version == 0 && request.topics?.isEmpty == true)
+            ? nil : request.topics.map(Self.distinctTopics)
         let mayCreate = settings.autoCreateTopics && (context.version < 4 || request.allowAutoTopicCreation)
         if let requested, mayCreate {
-            let missing = requested.compactMap(\.name).filter { image.topic(named: $0) == nil && (try? Controller.validateTopicName($0)) != nil }
-            if !missing.isEmpty { image = await autoCreate(Set(missing)) ?? metadata.image }
+            let missing = requested.compactMap(\.name).filter { name in
+                name != InternalTopics.metadataLog && image.topic(named: name) == nil && (try? Controller.validateTopicName(name)) != nil
+            }
+            if !missing.isEmpty { (image, refused) = await autoCreate(Set(missing)) }
         }
 
         var response = MetadataResponse()
@@ -46,48 +52,77 @@ extension Broker {
         if let requested {
             topics = requested.map { wanted in
                 if let name = wanted.name {
-                    if let topic = image.topic(named: name) { return describe(topic, context) }
-                    let invalid = (try? Controller.validateTopicName(name)) == nil
+                    if let topic = visibleTopic(named: name, in: image) { return describe(topic, context) }
+                    if let error = refused[name] { return topicError(name: name, id: nil, error.errorCode) }
+                    let invalid = name == InternalTopics.metadataLog || (try? Controller.validateTopicName(name)) == nil
                     return topicError(name: name, id: nil, invalid ? .invalidTopicException : .unknownTopicOrPartition)
                 }
                 let id = TopicID(high: wanted.topicId.high, low: wanted.topicId.low)
-                if let topic = image.topics[id] { return describe(topic, context) }
+                if let topic = image.topics[id], topic.name != InternalTopics.metadataLog { return describe(topic, context) }
                 return topicError(name: nil, id: wanted.topicId, .unknownTopicId)
             }
         } else {
-            // The offsets topic is shown only to those who name it.
-            topics = image.topics.values.filter { $0.name != OffsetsTopic.name }.sorted { $0.name < $1.name }.map { describe($0, context) }
+            // The offsets topic is shown only to those who name it; `__meta` never.
+            topics = image.topics.values.filter { $0.name != InternalTopics.offsets && $0.name != InternalTopics.metadataLog }.sorted { $0.name < $1.name }.map { describe($0, context) }
         }
         response.topics = topics
         return response
     }
 
-    /// Creates the topics a Metadata request named, with the broker's defaults. Races with another
+    /// The requested topics without repeats (by name, or by id when unnamed), in first-seen order.
+    static func distinctTopics(_ topics: [MetadataRequest.MetadataRequestTopic]) -> [MetadataRequest.MetadataRequestTopic] {
+        var names: Set<String> = [], ids: Set<KafkaUUID> = []
+        return topics.filter { topic in
+            if let name = topic.name { return names.insert(name).inserted }
+            return ids.insert(topic.topicId).inserted
+        }
+    }
+
+    /// The topic of that name as clients may see it: `__meta` is the metadata log, never a topic (an image
+    /// of an older version may still hold a topic of that name).
+    func visibleTopic(named name: String, in image: MetadataImage) -> MetadataImage.Topic? {
+        name == InternalTopics.metadataLog ? nil : image.topic(named: name)
+    }
+
+    /// Creates the topics a Metadata request named, with the broker's defaults, as many as the limits
+    /// allow: returns the image after them and why each of the others was refused. Races with another
     /// creator are fine: whoever loses finds the topic there.
-    func autoCreate(_ names: Set<String>) async -> MetadataImage? {
+    func autoCreate(_ names: Set<String>) async -> (MetadataImage, refused: [String: MetadataError]) {
         let controller = self.controller, live = liveBrokers
+        let refused = Mutex<[String: MetadataError]>([:])
         do {
-            return try await metadata.submit { image in
+            let image = try await metadata.submit { image in
                 var generator = SystemRandomNumberGenerator()
                 var records: [MetadataRecord] = []
                 var scratch = image
+                var failures: [String: MetadataError] = [:]
                 for name in names.sorted() where scratch.topic(named: name) == nil {
-                    let created = try controller.createTopic(TopicSpec(name: name), in: scratch, liveBrokers: live, using: &generator)
-                    created.forEach { scratch.apply($0) }
-                    records += created
+                    do throws(MetadataError) {
+                        let created = try controller.createTopic(TopicSpec(name: name), in: scratch, liveBrokers: live, using: &generator)
+                        created.forEach { scratch.apply($0) }
+                        records += created
+                    } catch {
+                        failures[name] = error
+                    }
                 }
+                refused.withLock { $0 = failures }
                 return records
             }
+            let failures = refused.withLock { $0 }
+            if !failures.isEmpty {
+                logger.warning("auto-creating \(failures.keys.sorted()) refused: \(failures.values.first!.message)")
+            }
+            return (image, failures)
         } catch {
             logger.warning("auto-creating \(names.sorted()) failed: \(error)")
-            return nil
+            return (metadata.image, [:])
         }
     }
 
     func describe(_ topic: MetadataImage.Topic, _ context: RequestContext) -> MetadataResponse.MetadataResponseTopic {
         var entry = MetadataResponse.MetadataResponseTopic()
         entry.name = topic.name
-        entry.isInternal = topic.name == OffsetsTopic.name
+        entry.isInternal = InternalTopics.isInternal(topic.name)
         if context.version >= 10 { entry.topicId = KafkaUUID(high: topic.id.high, low: topic.id.low) }
         entry.partitions = topic.partitions.keys.sorted().map { index in
             let p = topic.partitions[index]!

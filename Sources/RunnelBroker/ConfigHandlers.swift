@@ -34,7 +34,11 @@ extension Broker {
     func handleDescribeConfigs(_ request: DescribeConfigsRequest, _ context: RequestContext) -> DescribeConfigsResponse {
         var response = DescribeConfigsResponse()
         let image = metadata.image
-        response.results = request.resources.map { resource in
+        // Each resource is described once however often it is named (Kafka would describe every copy;
+        // its clients never send one twice), so a request cannot multiply the response.
+        var seen: Set<String> = []
+        let resources = request.resources.filter { seen.insert("\($0.resourceType)/\($0.resourceName)").inserted }
+        response.results = resources.map { resource in
             var result = DescribeConfigsResponse.DescribeConfigsResult()
             result.resourceType = resource.resourceType
             result.resourceName = resource.resourceName

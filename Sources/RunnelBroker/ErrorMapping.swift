@@ -15,6 +15,9 @@ extension MetadataError {
         case .invalidReplicaAssignment: return .invalidReplicaAssignment
         case .invalidConfig: return .invalidConfig
         case .invalidRequest: return .invalidRequest
+        // Non-retriable, and clients show the message (Java's PolicyViolationException, as for
+        // Kafka's create-topic policies); a quota error would be retried in vain.
+        case .policyViolation: return .policyViolation
         }
     }
 }

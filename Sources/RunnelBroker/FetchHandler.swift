@@ -14,12 +14,7 @@ extension Broker {
         // Resolve what to fetch: the request's partitions, or the session's (KIP-227).
         var session: FetchSessionCache.Session?
         var incremental = false
-        let requested: [(TopicPartition, FetchSessionCache.PartitionState)] = request.topics.flatMap { topic in
-            topic.partitions.map { p in
-                (TopicPartition(topic.topic, p.partition),
-                 FetchSessionCache.PartitionState(fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch))
-            }
-        }
+        let requested = Self.distinctPartitions(request.topics)
         if context.version >= 7 {
             switch (request.sessionId, request.sessionEpoch) {
             case (let id, -1):  // the final epoch: a sessionless full fetch
@@ -43,12 +38,14 @@ extension Broker {
                         merged.lastLogStartOffset = found.partitions[tp]?.lastLogStartOffset ?? -1
                         found.partitions[tp] = merged
                     }
-                    for forgotten in request.forgottenTopicsData {
-                        for index in forgotten.partitions {
-                            let tp = TopicPartition(forgotten.topic, index)
-                            found.partitions[tp] = nil
-                            found.order.removeAll { $0 == tp }
-                        }
+                    // One pass over the session's order, however many partitions are forgotten.
+                    var forgotten: Set<TopicPartition> = []
+                    for topic in request.forgottenTopicsData {
+                        for index in topic.partitions { forgotten.insert(TopicPartition(topic.topic, index)) }
+                    }
+                    if !forgotten.isEmpty {
+                        for tp in forgotten { found.partitions[tp] = nil }
+                        found.order.removeAll { forgotten.contains($0) }
                     }
                     session = found
                     incremental = true
@@ -105,6 +102,21 @@ extension Broker {
             return entry
         }
         return response
+    }
+
+    /// The partitions to fetch, each once: a partition named again keeps its first place and takes the
+    /// later values, as Kafka's `FetchRequest.fetchData` (a LinkedHashMap) does.
+    static func distinctPartitions(_ topics: [FetchRequest.FetchTopic]) -> [(TopicPartition, FetchSessionCache.PartitionState)] {
+        var order: [TopicPartition] = []
+        var states: [TopicPartition: FetchSessionCache.PartitionState] = [:]
+        for topic in topics {
+            for p in topic.partitions {
+                let tp = TopicPartition(topic.topic, p.partition)
+                let state = FetchSessionCache.PartitionState(fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch)
+                if states.updateValue(state, forKey: tp) == nil { order.append(tp) }
+            }
+        }
+        return order.map { ($0, states[$0]!) }
     }
 
     /// In an incremental session a partition is sent only when it has records, an error, or moved offsets.

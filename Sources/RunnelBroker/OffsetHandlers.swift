@@ -10,18 +10,35 @@ extension Broker {
     static let latestTimestamp: Int64 = -1
     static let maxTimestamp: Int64 = -3
 
+    /// A partition named more than once is answered once, with INVALID_REQUEST and no lookup, as Kafka's
+    /// ReplicaManager does; a topic named more than once gets one entry.
     func handleListOffsets(_ request: ListOffsetsRequest, _ context: RequestContext) -> ListOffsetsResponse {
         var response = ListOffsetsResponse()
-        response.topics = request.topics.map { topic in
+        var seen: Set<TopicPartition> = [], duplicated: Set<TopicPartition> = []
+        var partitionsByTopic: [String: [ListOffsetsRequest.ListOffsetsPartition]] = [:]
+        var topicOrder: [String] = []
+        for topic in request.topics {
+            if partitionsByTopic[topic.name] == nil { topicOrder.append(topic.name) }
+            for p in topic.partitions {
+                let tp = TopicPartition(topic.name, p.partitionIndex)
+                if seen.insert(tp).inserted { partitionsByTopic[topic.name, default: []].append(p) } else { duplicated.insert(tp) }
+            }
+        }
+        response.topics = topicOrder.map { name in
             var entry = ListOffsetsResponse.ListOffsetsTopicResponse()
-            entry.name = topic.name
-            entry.partitions = topic.partitions.map { p in
+            entry.name = name
+            entry.partitions = partitionsByTopic[name, default: []].map { p in
                 var result = ListOffsetsResponse.ListOffsetsPartitionResponse()
                 result.partitionIndex = p.partitionIndex
                 result.timestamp = -1
                 result.offset = -1
+                let tp = TopicPartition(name, p.partitionIndex)
+                if duplicated.contains(tp) {
+                    result.errorCode = ErrorCode.invalidRequest.rawValue
+                    return result
+                }
                 do {
-                    let partition = try leaderPartition(TopicPartition(topic.name, p.partitionIndex), currentLeaderEpoch: context.version >= 4 ? p.currentLeaderEpoch : -1)
+                    let partition = try leaderPartition(tp, currentLeaderEpoch: context.version >= 4 ? p.currentLeaderEpoch : -1)
                     let (offset, timestamp, epoch) = try lookUp(p.timestamp, in: partition)
                     result.offset = offset
                     result.timestamp = timestamp
@@ -121,6 +138,9 @@ extension Broker {
                 result.partitionIndex = p.partitionIndex
                 result.lowWatermark = -1
                 do {
+                    guard !InternalTopics.isInternal(topic.name) else {
+                        throw BrokerError(.invalidTopicException, "Cannot delete records of internal topic \(topic.name)")
+                    }
                     let partition = try leaderPartition(TopicPartition(topic.name, p.partitionIndex), currentLeaderEpoch: -1)
                     let highWatermark = partition.log.highWatermark
                     let target = p.offset == -1 ? highWatermark : p.offset

@@ -1,23 +1,19 @@
+import Logging
 import RunnelLog
 import RunnelMetadata
 import Synchronization
 
 /// The partitions this broker hosts, kept equal to what the metadata image assigns to it: logs are
 /// opened for new replicas and deleted with their topics. Reconciles from whole images, newest wins.
+/// A partition whose log cannot be opened is logged and left offline; the others carry on. At the first
+/// image, directories it does not name are set aside as stray, never deleted.
 final class PartitionRegistry: Sendable {
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
-        /// Replicas whose log refused to open because durable data in it is damaged (logged by the log
-        /// store). Not served (requests find no partition), not opened again until a restart, and their
-        /// directories are kept while the topic exists. Once partitions are replicated, such a replica
-        /// should leave the ISR, truncate and fetch again from the leader instead.
-        var offline: [TopicPartition: OfflineReplica] = [:]
+        /// Why each partition the image assigns here has no open log.
+        var offline: [TopicPartition: String] = [:]
         var appliedCount: Int64 = -1
-    }
-
-    struct OfflineReplica {
-        let directory: PartitionDirectory
-        let corruption: LogCorruption
+        var diskScanned = false
     }
 
     private let state = Mutex(State())
@@ -27,19 +23,23 @@ final class PartitionRegistry: Sendable {
     private let waitersMax: Int
     private let nowMs: @Sendable () -> Int64
     private let metrics: BrokerMetrics
+    private let logger: Logger
 
     init(logs: LogManager, nodeID: BrokerID, topicDefaults: [String: String], waitersMax: Int, metrics: BrokerMetrics,
-         nowMs: @escaping @Sendable () -> Int64) {
+         logger: Logger, nowMs: @escaping @Sendable () -> Int64) {
         self.metrics = metrics
         self.logs = logs
         self.nodeID = nodeID
         self.topicDefaults = topicDefaults
         self.waitersMax = waitersMax
+        self.logger = logger
         self.nowMs = nowMs
     }
 
     func partition(_ tp: TopicPartition) -> Partition? { state.withLock { $0.partitions[tp] } }
     var all: [Partition] { state.withLock { Array($0.partitions.values) } }
+    /// Partitions assigned here whose log could not be opened, with the reason.
+    var offline: [TopicPartition: String] { state.withLock { $0.offline } }
 
     func settings(for topic: String, in image: MetadataImage) -> TopicSettings {
         TopicSettings(overrides: image.configOverrides(ConfigResource(.topic, topic)), brokerDefaults: topicDefaults)
@@ -57,12 +57,21 @@ final class PartitionRegistry: Sendable {
             minCleanableDirtyRatio: settings.minCleanableDirtyRatio.isNaN ? 0.5 : min(max(settings.minCleanableDirtyRatio, 0), 1))
     }
 
+    static func directory(_ tp: TopicPartition, _ id: TopicID) -> PartitionDirectory {
+        PartitionDirectory(topic: tp.topic, partition: tp.partition, topicID: TopicUUID(high: id.high, low: id.low))
+    }
+
     /// Opens, updates and deletes partition logs to match `image`. Serialised; an image older than one
     /// already applied is ignored, so observers racing each other cannot resurrect a deleted topic.
+    /// Throws only when the data directory itself cannot be read at the first image.
     func reconcile(with image: MetadataImage) throws {
         try state.withLock { s throws in
             guard image.appliedCount > s.appliedCount else { return }
             s.appliedCount = image.appliedCount
+            if !s.diskScanned {
+                try adoptDirectories(of: image)
+                s.diskScanned = true
+            }
             var wanted: Set<TopicPartition> = []
             for topic in image.topics.values {
                 let settings = settings(for: topic.name, in: image)
@@ -71,45 +80,60 @@ final class PartitionRegistry: Sendable {
                     wanted.insert(tp)
                     if let existing = s.partitions[tp], existing.topicID == topic.id {
                         existing.log.updateConfig(Self.logConfig(settings))
-                        try existing.update(metadata: metadata, settings: settings)
+                        do { try existing.update(metadata: metadata, settings: settings) } catch {
+                            logger.error("updating \(tp) failed: \(error)")
+                        }
                         continue
                     }
-                    let directory = PartitionDirectory(topic: topic.name, partition: index, topicID: TopicUUID(high: topic.id.high, low: topic.id.low))
-                    if s.offline[tp]?.directory == directory { continue }
-                    s.offline[tp] = nil
-                    if let stale = s.partitions.removeValue(forKey: tp) { try remove(stale) }
-                    let log: PartitionLog
+                    if let stale = s.partitions.removeValue(forKey: tp) { remove(stale) }
                     do {
-                        log = try logs.openOrCreate(directory, config: Self.logConfig(settings), nowMs: nowMs())
-                    } catch LogError.corrupt(let corruption) {
-                        s.offline[tp] = OfflineReplica(directory: directory, corruption: corruption)
-                        continue
+                        let log = try logs.openOrCreate(Self.directory(tp, topic.id), config: Self.logConfig(settings), nowMs: nowMs())
+                        let partition = Partition(topicPartition: tp, topicID: topic.id, nodeID: nodeID, log: log,
+                                                  metadata: metadata, settings: settings, waitersMax: waitersMax, metrics: metrics)
+                        try partition.update(metadata: metadata, settings: settings)
+                        s.partitions[tp] = partition
+                        if s.offline.removeValue(forKey: tp) != nil { logger.info("partition \(tp) is online") }
+                    } catch {
+                        if s.offline[tp] == nil { logger.error("partition \(tp) is offline: its log cannot be opened: \(error)") }
+                        s.offline[tp] = "\(error)"
                     }
-                    let partition = Partition(topicPartition: tp, topicID: topic.id, nodeID: nodeID, log: log,
-                                              metadata: metadata, settings: settings, waitersMax: waitersMax, metrics: metrics)
-                    try partition.update(metadata: metadata, settings: settings)
-                    s.partitions[tp] = partition
                 }
             }
             for (tp, partition) in s.partitions where !wanted.contains(tp) {
                 s.partitions[tp] = nil
-                try remove(partition)
+                remove(partition)
             }
-            s.offline = s.offline.filter { wanted.contains($0.key) }  // a deleted topic's directory goes below
-            // Directories of topics deleted while the broker was down.
-            let known = Set(s.partitions.values.map { PartitionDirectory(topic: $0.topicPartition.topic, partition: $0.topicPartition.partition, topicID: TopicUUID(high: $0.topicID.high, low: $0.topicID.low)) })
-                .union(s.offline.values.map(\.directory))
-            for directory in try logs.existingPartitions() where !known.contains(directory) {
-                try logs.delete(directory)
+            s.offline = s.offline.filter { wanted.contains($0.key) }
+        }
+    }
+
+    /// At start: finishes interrupted deletions, migrates the old directory layout, and sets aside as
+    /// stray every partition directory the image does not assign here under the same topic id, as KRaft
+    /// brokers do: a missing or stale metadata snapshot costs no data. (In a cluster this must wait
+    /// until the broker's metadata has caught up with the log.)
+    private func adoptDirectories(of image: MetadataImage) throws {
+        for name in try logs.removeInterruptedDeletions() { logger.info("removed \(name), a deletion interrupted by a crash") }
+        for rename in try logs.migrateLegacyDirectories() { logger.notice("migrated partition directory \(rename.from) to \(rename.to)") }
+        for found in try logs.existingPartitions() {
+            let topic = image.topic(named: found.topic)
+            let assigned = topic?.partitions[found.partition]?.replicas.contains(nodeID) == true
+            let sameTopic = found.topicID.map { id in topic.map { TopicUUID(high: $0.id.high, low: $0.id.low) == id } ?? false } ?? true
+            guard !assigned || !sameTopic else { continue }
+            do {
+                let rename = try logs.setAsideAsStray(found)
+                logger.warning("partition directory \(rename.from) is not in the metadata (topic id \(found.topicID?.base64 ?? "unknown")): renamed to \(rename.to), not deleted")
+            } catch {
+                logger.error("partition directory \(found.name) is not in the metadata and could not be set aside (left as it is): \(error)")
             }
         }
     }
 
-    private func remove(_ partition: Partition) throws {
+    /// Deletes the log of a partition the metadata removed (deleted topic, replica moved away).
+    private func remove(_ partition: Partition) {
         partition.markDeleted()
-        try logs.delete(PartitionDirectory(
-            topic: partition.topicPartition.topic, partition: partition.topicPartition.partition,
-            topicID: TopicUUID(high: partition.topicID.high, low: partition.topicID.low)))
+        do { try logs.delete(Self.directory(partition.topicPartition, partition.topicID)) } catch {
+            logger.error("deleting the log of \(partition.topicPartition) failed: \(error)")
+        }
     }
 
     func closeAll() {

@@ -47,6 +47,14 @@ extension Broker {
                     appended.append((topicIndex, entry, nil))
                     continue
                 }
+                // As Kafka's ReplicaManager: only the broker appends to internal topics, in the format
+                // their loaders read back.
+                if InternalTopics.isInternal(topic.name) {
+                    entry.errorCode = ErrorCode.invalidTopicException.rawValue
+                    if context.version >= 8 { entry.errorMessage = "Cannot append to internal topic \(topic.name)" }
+                    appended.append((topicIndex, entry, nil))
+                    continue
+                }
                 let tp = TopicPartition(topic.name, data.index)
                 do {
                     let (partition, info) = try append(data.records, to: tp, acks: acks, version: context.version)

@@ -6,8 +6,10 @@ import RunnelWire
 extension Broker {
     func handleCreateTopics(_ request: CreateTopicsRequest, _ context: RequestContext) async -> CreateTopicsResponse {
         var response = CreateTopicsResponse()
-        let names = request.topics.map(\.name)
-        let duplicated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
+        // Every copy of a name given twice is refused, as Kafka does; counted in one pass.
+        var counts: [String: Int] = [:]
+        for topic in request.topics { counts[topic.name, default: 0] += 1 }
+        let duplicated = Set(counts.filter { $0.value > 1 }.keys)
         for topic in request.topics {
             var result = CreateTopicsResponse.CreatableTopicResult()
             result.name = topic.name

@@ -8,11 +8,14 @@ public enum MetadataError: Error, Hashable, Sendable {
     case invalidReplicaAssignment(String)
     case invalidConfig(String)
     case invalidRequest(String)
+    /// Past a limit of `TopicLimits`.
+    case policyViolation(String)
 
     public var message: String {
         switch self {
         case .topicAlreadyExists(let m), .invalidTopic(let m), .unknownTopic(let m), .invalidPartitions(let m),
-            .invalidReplicationFactor(let m), .invalidReplicaAssignment(let m), .invalidConfig(let m), .invalidRequest(let m):
+            .invalidReplicationFactor(let m), .invalidReplicaAssignment(let m), .invalidConfig(let m), .invalidRequest(let m),
+            .policyViolation(let m):
             return m
         }
     }
@@ -47,10 +50,18 @@ public enum ConfigOperation: Int8, Sendable {
 public struct Controller: Sendable {
     public var defaultPartitions: Int32
     public var defaultReplicationFactor: Int16
+    public var limits: TopicLimits
 
-    public init(defaultPartitions: Int32 = 1, defaultReplicationFactor: Int16 = 1) {
+    public init(defaultPartitions: Int32 = 1, defaultReplicationFactor: Int16 = 1, limits: TopicLimits = TopicLimits()) {
         self.defaultPartitions = defaultPartitions
         self.defaultReplicationFactor = defaultReplicationFactor
+        self.limits = limits
+    }
+
+    static func replicasPerBroker(_ assignments: [(Int32, [BrokerID])]) -> [BrokerID: Int] {
+        var counts: [BrokerID: Int] = [:]
+        for (_, replicas) in assignments { for broker in replicas { counts[broker, default: 0] += 1 } }
+        return counts
     }
 
     public static let topicNameLengthMax = 249
@@ -69,22 +80,41 @@ public struct Controller: Sendable {
         }
     }
 
+    /// Each partition's log lives in a directory named `<topic>-<partition>` (Kafka's layout), and a file
+    /// name holds at most 255 bytes. Names of at most 249 characters and fewer than 100 000 partitions
+    /// always fit; checked before anything is committed all the same, so that no change of either
+    /// limit can commit a partition whose log cannot exist.
+    public static let partitionDirectoryNameBytesMax = 255
+
+    static func checkDirectoryNamesFit(topic: String, partitionCount: Int32) throws(MetadataError) {
+        let longest = topic.utf8.count + 1 + String(max(partitionCount - 1, 0)).utf8.count
+        guard longest <= partitionDirectoryNameBytesMax else {
+            throw .invalidTopic("Topic name \(topic) with \(partitionCount) partitions makes directory names of \(longest) bytes, over \(partitionDirectoryNameBytesMax)")
+        }
+    }
+
     public func createTopic<G: RandomNumberGenerator>(
         _ spec: TopicSpec, in image: MetadataImage, liveBrokers: [BrokerID], using generator: inout G
     ) throws(MetadataError) -> [MetadataRecord] {
         try Self.validateTopicName(spec.name)
+        // As Kafka refuses `__cluster_metadata`: the name belongs to the broker's own metadata log.
+        guard spec.name != InternalTopics.metadataLog else {
+            throw .invalidRequest("Creation of internal topic \(spec.name) is prohibited.")
+        }
         guard image.topic(named: spec.name) == nil else { throw .topicAlreadyExists("Topic '\(spec.name)' already exists.") }
-        let collisionKey = spec.name.replacingDotsWithUnderscores
-        if let other = image.topicIDs.keys.first(where: { $0.replacingDotsWithUnderscores == collisionKey }) {
+        if let other = image.topicsByCollisionKey[MetadataImage.collisionKey(spec.name)] {
             throw .invalidTopic("Topic '\(spec.name)' collides with existing topic: \(other)")
         }
         for (name, value) in spec.configs {
             if let problem = TopicConfig.validate(name: name, value: value) { throw .invalidConfig(problem) }
         }
+        let count = spec.assignments.isEmpty ? try partitionCount(spec.partitions) : Int32(spec.assignments.count)
+        try Self.checkDirectoryNamesFit(topic: spec.name, partitionCount: count)
         let assignments = try assign(
-            partitions: 0..<(spec.assignments.isEmpty ? try partitionCount(spec.partitions) : Int32(spec.assignments.count)),
+            partitions: 0..<count,
             replicationFactor: spec.replicationFactor, explicit: spec.assignments, liveBrokers: liveBrokers,
             rotation: image.topics.count)
+        try limits.check(addingReplicas: Self.replicasPerBroker(assignments), newTopics: 1, to: image)
         var id = TopicID.random(using: &generator)
         while image.topics[id] != nil || id == .zero { id = TopicID.random(using: &generator) }
         var records: [MetadataRecord] = [.topic(name: spec.name, id: id)]
@@ -99,6 +129,8 @@ public struct Controller: Sendable {
 
     public func deleteTopic(named name: String, in image: MetadataImage) throws(MetadataError) -> [MetadataRecord] {
         guard let topic = image.topic(named: name) else { throw .unknownTopic("This server does not host this topic-partition.") }
+        // Deleting the offsets topic would drop every group's committed offsets.
+        guard !InternalTopics.isInternal(name) else { throw .invalidTopic("Cannot delete internal topic \(name)") }
         return [.removeTopic(id: topic.id)]
     }
 
@@ -112,6 +144,7 @@ public struct Controller: Sendable {
             throw .invalidPartitions("Topic currently has \(current) partitions, \(totalCount) would not be an increase.")
         }
         guard totalCount <= 100_000 else { throw .invalidPartitions("Too many partitions: \(totalCount)") }
+        try Self.checkDirectoryNamesFit(topic: name, partitionCount: totalCount)
         let replicationFactor = Int16(topic.partitions[0]?.replicas.count ?? 1)
         var explicitMap: [Int32: [BrokerID]] = [:]
         if let explicit {
@@ -123,6 +156,7 @@ public struct Controller: Sendable {
         let assignments = try assign(
             partitions: current..<totalCount, replicationFactor: replicationFactor, explicit: explicitMap,
             liveBrokers: liveBrokers, rotation: 0)
+        try limits.check(addingReplicas: Self.replicasPerBroker(assignments), newTopics: 0, to: image)
         return assignments.map { partition, replicas in
             .partition(PartitionRecord(topicID: topic.id, partition: partition, replicas: replicas, isr: replicas, leader: replicas[0]))
         }
@@ -224,8 +258,4 @@ public struct Controller: Sendable {
             return (partition, (0..<factor).map { brokers[(start + $0) % brokers.count] })
         }
     }
-}
-
-extension String {
-    var replacingDotsWithUnderscores: String { String(map { $0 == "." ? "_" : $0 }) }
 }

@@ -19,7 +19,12 @@ public struct MetadataImage: Hashable, Sendable {
     public private(set) var brokers: [BrokerID: BrokerRegistration] = [:]
     public private(set) var topics: [TopicID: Topic] = [:]
     public private(set) var topicIDs: [String: TopicID] = [:]
+    /// Each topic's name with '.' read as '_' (Kafka's `Topic.unifyCollisionChars`) → the name: two
+    /// such topics would share metric names. An index, so the check per new topic is one lookup.
+    public private(set) var topicsByCollisionKey: [String: String] = [:]
     public private(set) var configs: [ConfigResource: [String: String]] = [:]
+    /// How many partition replicas each broker hosts: what `TopicLimits` checks, kept as records apply.
+    public private(set) var replicaCounts: [BrokerID: Int] = [:]
     /// The first producer id not yet handed out in a block: the persisted high mark.
     public private(set) var nextProducerID: Int64 = 0
     /// How many records have been applied: the image's position in the metadata log.
@@ -29,7 +34,12 @@ public struct MetadataImage: Hashable, Sendable {
 
     public func topic(named name: String) -> Topic? { topicIDs[name].flatMap { topics[$0] } }
 
+    public func replicaCount(on broker: BrokerID) -> Int { replicaCounts[broker] ?? 0 }
+
     public func partition(_ tp: TopicPartition) -> Partition? { topic(named: tp.topic)?.partitions[tp.partition] }
+
+    /// The name with every '.' read as '_'.
+    public static func collisionKey(_ name: String) -> String { String(name.map { $0 == "." ? "_" : $0 }) }
 
     public func configOverrides(_ resource: ConfigResource) -> [String: String] { configs[resource] ?? [:] }
 
@@ -44,9 +54,12 @@ public struct MetadataImage: Hashable, Sendable {
             precondition(topicIDs[name] == nil && topics[id] == nil, "topic \(name) applied twice")
             topics[id] = Topic(name: name, id: id)
             topicIDs[name] = id
+            topicsByCollisionKey[Self.collisionKey(name)] = name
         case .partition(let p):
             precondition(topics[p.topicID] != nil, "partition of unknown topic \(p.topicID)")
             precondition(p.isr.allSatisfy(p.replicas.contains), "ISR outside the replicas")
+            for broker in topics[p.topicID]!.partitions[p.partition]?.replicas ?? [] { replicaCounts[broker, default: 0] -= 1 }
+            for broker in p.replicas { replicaCounts[broker, default: 0] += 1 }
             topics[p.topicID]!.partitions[p.partition] = Partition(
                 replicas: p.replicas, isr: p.isr, leader: p.leader, leaderEpoch: p.leaderEpoch,
                 partitionEpoch: p.partitionEpoch)
@@ -66,7 +79,12 @@ public struct MetadataImage: Hashable, Sendable {
             topics[change.topicID]!.partitions[change.partition] = partition
         case .removeTopic(let id):
             guard let topic = topics.removeValue(forKey: id) else { preconditionFailure("removal of unknown topic \(id)") }
+            for partition in topic.partitions.values {
+                for broker in partition.replicas { replicaCounts[broker, default: 0] -= 1 }
+            }
+            replicaCounts = replicaCounts.filter { $0.value > 0 }
             topicIDs[topic.name] = nil
+            if topicsByCollisionKey[Self.collisionKey(topic.name)] == topic.name { topicsByCollisionKey[Self.collisionKey(topic.name)] = nil }
             configs[ConfigResource(.topic, topic.name)] = nil
         case .config(let resource, let name, let value):
             configs[resource, default: [:]][name] = value

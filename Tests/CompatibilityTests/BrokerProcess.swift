@@ -81,10 +81,13 @@ final class BrokerProcess {
         try? FileManager.default.removeItem(atPath: dataDir)
     }
 
-    /// The directory of a partition's log (named `<topic>-<partition>-<topic id>`).
+    /// The directory of a partition's log: `<topic>-<partition>` as in Kafka (the topic id is in its
+    /// `partition.metadata`), or, from brokers before that layout, `<topic>-<partition>-<topic id hex>`.
     func partitionDirectory(topic: String, partition: Int32) -> String? {
+        let name = "\(topic)-\(partition)"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
-        return names.first { $0.hasPrefix("\(topic)-\(partition)-") }.map { dataDir + "/" + $0 }
+        if names.contains(name) { return dataDir + "/" + name }
+        return names.first { $0.hasPrefix(name + "-") && $0.utf8.count == name.utf8.count + 33 }.map { dataDir + "/" + $0 }
     }
 
     static func freePort() throws -> Int {

@@ -24,7 +24,8 @@ final class LogManagerTests: XCTestCase {
         fileSystem.crash(.dropUnsynced)
 
         let restarted = try LogManager(dataDirectory: "/var/runnel", fileSystem: fileSystem, syncScheduler: scheduler)
-        XCTAssertEqual(Set(try restarted.existingPartitions()), [orders, payments])
+        XCTAssertEqual(Set(try restarted.existingPartitions().map { PartitionDirectory(topic: $0.topic, partition: $0.partition, topicID: $0.topicID!) }),
+                       [orders, payments])
         let opened = try restarted.openExisting(nowMs: 0) { _ in config }
         XCTAssertEqual(opened[orders]?.logEndOffset, 3)
         XCTAssertEqual(opened[payments]?.logEndOffset, 2)
@@ -34,18 +35,20 @@ final class LogManagerTests: XCTestCase {
         XCTAssertFalse(fileSystem.directoryExists("/var/runnel/" + orders.name))
         fileSystem.crash(.dropUnsynced)
         XCTAssertEqual(try LogManager(dataDirectory: "/var/runnel", fileSystem: fileSystem, syncScheduler: scheduler)
-            .existingPartitions(), [payments])
+            .existingPartitions().map(\.name), [payments.name])
     }
 
-    func testARecreatedTopicGetsAFreshDirectory() throws {
+    func testARecreatedTopicNeverMeetsTheOldTopicsFiles() throws {
         let fileSystem = SimulatedFileSystem()
         let manager = try LogManager(dataDirectory: "/d", fileSystem: fileSystem, syncScheduler: ManualSyncScheduler())
         let old = try manager.openOrCreate(orders, config: LogConfig(), nowMs: 0)
         try old.appendAsLeader(TestBatches.make(records: 5), leaderEpoch: 0, nowMs: 0)
         let recreated = PartitionDirectory(topic: "orders", partition: 0, topicID: TopicUUID(high: 9, low: 9))
+        XCTAssertThrowsError(try manager.openOrCreate(recreated, config: LogConfig(), nowMs: 0), "the directory is the old topic's")
+        try manager.delete(orders)
         let fresh = try manager.openOrCreate(recreated, config: LogConfig(), nowMs: 0)
         XCTAssertEqual(fresh.logEndOffset, 0)
-        XCTAssertNotEqual(fresh.directory, old.directory)
+        XCTAssertEqual(try manager.existingPartitions().map(\.topicID), [recreated.topicID])
     }
 
     func testNamesThatAreNotPartitionDirectoriesAreIgnored() throws {
@@ -54,7 +57,8 @@ final class LogManagerTests: XCTestCase {
         try fileSystem.createDirectory("/d/lost+found")
         _ = try fileSystem.openFile("/d/meta.properties", options: [.create])
         _ = try manager.openOrCreate(orders, config: LogConfig(), nowMs: 0)
-        XCTAssertEqual(try manager.existingPartitions(), [orders])
+        try fileSystem.createDirectory("/d/x-0.00000000000000000000000000000000-stray")
+        XCTAssertEqual(try manager.existingPartitions().map(\.name), [orders.name])
     }
 }
 

@@ -79,11 +79,13 @@ final class PartitionDirectoryTests: XCTestCase {
     func testNamesRoundTripEvenWithDashesInTheTopic() {
         let id = TopicUUID(high: 0x0011_2233_4455_6677, low: 0x8899_aabb_ccdd_eeff)
         let directory = PartitionDirectory(topic: "my-topic.v2", partition: 12, topicID: id)
-        XCTAssertEqual(directory.name, "my-topic.v2-12-00112233445566778899aabbccddeeff")
-        XCTAssertEqual(PartitionDirectory(name: directory.name), directory)
-        XCTAssertNil(PartitionDirectory(name: "my-topic-12"))
-        XCTAssertNil(PartitionDirectory(name: "-3-00112233445566778899aabbccddeeff"))
-        XCTAssertNil(PartitionDirectory(name: "t-x-00112233445566778899aabbccddeeff"))
-        XCTAssertEqual(PartitionDirectory(name: "t--1-00112233445566778899aabbccddeeff")?.topic, "t-")
+        XCTAssertEqual(directory.name, "my-topic.v2-12")
+        XCTAssertEqual(PartitionDirectory.parse(directory.name)?.topic, "my-topic.v2")
+        XCTAssertEqual(PartitionDirectory.parse(directory.name)?.partition, 12)
+        XCTAssertEqual(directory.legacyName, "my-topic.v2-12-00112233445566778899aabbccddeeff")
+        XCTAssertEqual(PartitionDirectory(legacyName: directory.legacyName), directory)
+        XCTAssertNil(PartitionDirectory.parse("-3"))
+        XCTAssertNil(PartitionDirectory.parse("t-x"))
+        XCTAssertEqual(PartitionDirectory.parse("t--1")?.topic, "t-")
     }
 }
