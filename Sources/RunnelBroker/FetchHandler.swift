@@ -148,7 +148,7 @@ extension Broker {
         data.logStartOffset = -1
         data.records = ByteBuffer()  // Kafka sends empty record sets, not null ones
         guard let partition = partitions.partition(tp), !partition.isDeleted else {
-            data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            data.errorCode = partitions.absenceError(tp).rawValue
             return data
         }
         if let code = partition.checkLeaderEpoch(state.currentLeaderEpoch) {

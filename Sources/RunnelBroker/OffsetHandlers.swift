@@ -96,7 +96,7 @@ extension Broker {
     /// The partition if this broker leads it in the caller's epoch; otherwise the error to answer with.
     func leaderPartition(_ tp: TopicPartition, currentLeaderEpoch: Int32) throws -> Partition {
         guard let partition = partitions.partition(tp), !partition.isDeleted else {
-            throw BrokerError(.unknownTopicOrPartition, "This server does not host this topic-partition: \(tp)")
+            throw BrokerError(partitions.absenceError(tp), "This server does not host this topic-partition or its log is offline: \(tp)")
         }
         if let code = partition.checkLeaderEpoch(currentLeaderEpoch) { throw BrokerError(code, "leader epoch \(currentLeaderEpoch) of \(tp)") }
         guard partition.isLeader else { throw BrokerError(.notLeaderOrFollower, "not the leader of \(tp)") }

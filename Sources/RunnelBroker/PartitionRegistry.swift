@@ -1,6 +1,7 @@
 import Logging
 import RunnelLog
 import RunnelMetadata
+import RunnelWire
 import Synchronization
 
 /// The partitions this broker hosts, kept equal to what the metadata image assigns to it: logs are
@@ -37,6 +38,13 @@ final class PartitionRegistry: Sendable {
     }
 
     func partition(_ tp: TopicPartition) -> Partition? { state.withLock { $0.partitions[tp] } }
+
+    /// The error for a partition there is no log to serve: KAFKA_STORAGE_ERROR when the image assigns it
+    /// here but its log is offline (as Kafka answers for an offline log directory; clients retry and
+    /// refresh metadata), UNKNOWN_TOPIC_OR_PARTITION when this broker does not host it.
+    func absenceError(_ tp: TopicPartition) -> ErrorCode {
+        state.withLock { $0.offline[tp] != nil } ? .kafkaStorageError : .unknownTopicOrPartition
+    }
     var all: [Partition] { state.withLock { Array($0.partitions.values) } }
     /// Partitions assigned here whose log could not be opened, with the reason.
     var offline: [TopicPartition: String] { state.withLock { $0.offline } }

@@ -103,7 +103,7 @@ extension Broker {
 
     private func append(_ records: ByteBuffer?, to tp: TopicPartition, acks: Int16, version: Int16) throws -> (Partition, LogAppendInfo) {
         guard let partition = partitions.partition(tp), !partition.isDeleted else {
-            throw BrokerError(.unknownTopicOrPartition, "This server does not host this topic-partition: \(tp)")
+            throw BrokerError(partitions.absenceError(tp), "This server does not host this topic-partition or its log is offline: \(tp)")
         }
         guard let records, records.readableBytes > 0 else { throw BrokerError(.corruptMessage, "no record batches") }
         let snapshot = partition.snapshot
