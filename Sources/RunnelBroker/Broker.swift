@@ -212,6 +212,10 @@ public final class Broker: Sendable {
         return .close(reason: "\(error)")
     }
 
+    /// (client, API, version) entries remembered for the negotiated log line.
+    static let negotiatedEntriesMax = 1024
+    var negotiatedCount: Int { negotiated.withLock { $0.count } }
+
     /// Logs each (client, API, version) once: which versions the clients negotiated.
     private func noteNegotiated(_ header: RequestHeader) {
         let key = "\(header.clientId ?? "-") \(header.apiKey) v\(header.apiVersion)"

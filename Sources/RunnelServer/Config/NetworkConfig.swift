@@ -6,6 +6,12 @@ public struct NetworkConfig: Sendable, Equatable {
     public var advertisedListeners: [Listener]
     /// `HOST:PORT` of the Prometheus `/metrics` endpoint; nil serves none.
     public var metricsListener: HostPort?
+    /// True when `metricsListener` is the default rather than one the operator gave.
+    public var metricsListenerIsDefault = false
+    /// Connections to `/metrics` open at once; more are closed as soon as they are accepted.
+    public var metricsConnectionsMax = 16
+    /// A `/metrics` connection with no traffic for this long is closed.
+    public var metricsConnectionIdleMs: Int64 = 30_000
     /// `socket.request.max.bytes`: a frame declaring more closes the connection.
     public var requestBytesMax: Int32
     /// `connections.max.idle.ms`: a connection with no traffic and nothing in flight is closed after this.
