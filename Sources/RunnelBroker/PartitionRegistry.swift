@@ -82,11 +82,13 @@ final class PartitionRegistry: Sendable {
             for directory in try logs.existingPartitions() where !known.contains(directory) {
                 try logs.delete(directory)
             }
+            metrics.forgetTopics(notIn: Set(image.topics.values.map(\.name)))
         }
     }
 
     private func remove(_ partition: Partition) throws {
         partition.markDeleted()
+        metrics.forgetPartition(partition.topicPartition)
         try logs.delete(PartitionDirectory(
             topic: partition.topicPartition.topic, partition: partition.topicPartition.partition,
             topicID: TopicUUID(high: partition.topicID.high, low: partition.topicID.low)))

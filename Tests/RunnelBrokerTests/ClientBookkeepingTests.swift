@@ -70,6 +70,14 @@ final class ClientBookkeepingTests: XCTestCase {
         }
     }
 
+    func testLoggedClientTextIsUnambiguousAndBounded() {
+        XCTAssertEqual(escapedForLog("a\\n"), "a\\\\n", "a literal backslash-n is not mistaken for an escaped newline")
+        XCTAssertEqual(escapedForLog("left\u{202E}right\u{2028}\r\t"), "left\\u{202E}right\\u{2028}\\r\\t")
+        XCTAssertEqual(escapedForLog("ünïcode ok"), "ünïcode ok")
+        let long = String(repeating: "x", count: 32_767)
+        XCTAssertEqual(escapedForLog(long), String(repeating: "x", count: 256) + "…(32511 more)")
+    }
+
     func testPerTopicMetricSeriesGoWithTheirTopic() async throws {
         let metrics = PrometheusMetricsFactory()
         let (broker, syncs) = try await makeBroker(logs: BrokerLogLines(), metrics: metrics)
