@@ -8,8 +8,10 @@ import XCTest
 
 /// Reads stop while a connection's unsent responses are over their bound (item 6 of issue 12).
 final class ConnectionBackPressureTests: XCTestCase {
-    private func makeChannel(handler: any RequestHandling) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
-        let config = NetworkConfig(listeners: [], advertisedListeners: [])
+    private func makeChannel(handler: any RequestHandling, idleMs: Int64 = 60_000) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
+        var config = NetworkConfig(listeners: [], advertisedListeners: [])
+        config.connectionIdleMs = idleMs
+        let configured = config
         let counter = ReadCounter()
         let channel = NIOAsyncTestingChannel()
         let logger = CapturedLogs().logger()
@@ -17,7 +19,7 @@ final class ConnectionBackPressureTests: XCTestCase {
             try channel.pipeline.syncOperations.addHandler(counter)
             try channel.pipeline.syncOperations.addHandlers(
                 Server.connectionHandlers(
-                    config: config, handler: handler, listenerName: "CLIENT", connectionId: 1, metrics: nil,
+                    config: configured, handler: handler, listenerName: "CLIENT", connectionId: 1, metrics: nil,
                     logger: logger))
         }.get()
         try await channel.connect(to: SocketAddress(ipAddress: "10.1.2.3", port: 4567))
@@ -62,6 +64,23 @@ final class ConnectionBackPressureTests: XCTestCase {
         XCTAssertEqual(size.readInteger(as: Int32.self), 4)
         var second = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         XCTAssertEqual(second.readInteger(as: Int32.self), 2)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    func testAConnectionWhoseAnswersGoUnreadForTheIdleTimeoutIsClosed() async throws {
+        let handler = GatedHandler()
+        let (channel, _) = try await makeChannel(handler: handler, idleMs: 1000)
+        try await channel.writeInbound(frame(number: 1))
+        try await channel.writeInbound(frame(number: 2))
+        try await handler.waitForReceived(1)
+        try await setWritable(channel, false)
+        handler.release(1)
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        await channel.testingEventLoop.advanceTime(by: .milliseconds(500))
+        XCTAssertTrue(channel.isActive, "a slow reader is not closed before the timeout")
+        await channel.testingEventLoop.advanceTime(by: .milliseconds(1500))
+        XCTAssertFalse(channel.isActive, "answers unread for the whole idle timeout close the connection")
+        handler.release(2)
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 }
