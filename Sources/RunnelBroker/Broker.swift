@@ -35,7 +35,7 @@ public final class Broker: Sendable {
     let logger: Logger
     let metrics: BrokerMetrics
     let nowMs: @Sendable () -> Int64
-    private let negotiated = Mutex<Set<String>>([])
+    private let negotiated = Mutex(NegotiatedVersions(entriesMax: Broker.negotiatedEntriesMax))
 
     /// Opens the data directory (refusing one of another node or cluster), recovers every partition log
     /// and registers this broker's endpoints in the metadata.
@@ -220,10 +220,20 @@ public final class Broker: Sendable {
         return .close(reason: "\(error)")
     }
 
+    /// (client, API, version) entries remembered for the negotiated log line: a few per client
+    /// library in use, so 1024 covers any real fleet and costs well under a megabyte.
+    static let negotiatedEntriesMax = 1024
+    var negotiatedCount: Int { negotiated.withLock { $0.count } }
+
     /// Logs each (client, API, version) once: which versions the clients negotiated.
     private func noteNegotiated(_ header: RequestHeader) {
-        let key = "\(header.clientId ?? "-") \(header.apiKey) v\(header.apiVersion)"
-        if negotiated.withLock({ $0.insert(key).inserted }) { logger.info("negotiated: client \(key)") }
+        let key = "\(escapedForLog(header.clientId ?? "-")) \(header.apiKey) v\(header.apiVersion)"
+        let (isNew, firstForgotten) = negotiated.withLock { $0.insert(key) }
+        guard isNew else { return }
+        logger.info("negotiated: client \(key)")
+        if firstForgotten {
+            logger.notice("negotiated: more than \(Broker.negotiatedEntriesMax) client/API/version entries; forgetting the oldest (they are logged again if seen again)")
+        }
     }
 
     // MARK: Background work

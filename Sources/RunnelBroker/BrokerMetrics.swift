@@ -3,7 +3,9 @@ import RunnelMetadata
 import Synchronization
 
 /// The broker's own figures: bytes and records in and out per topic, and each partition's log end
-/// offset and high watermark. Metric objects are made on first use and kept.
+/// offset and high watermark. Metric objects are made on first use and kept while their topic exists:
+/// a deleted topic's series are destroyed with it, so there are never more than the topics and
+/// partitions this broker hosts.
 public final class BrokerMetrics: Sendable {
     private struct Topic {
         let bytesIn: Counter
@@ -61,6 +63,34 @@ public final class BrokerMetrics: Sendable {
     func recordFetch(topic name: String, bytes: Int) {
         guard bytes > 0 else { return }
         topic(name).bytesOut.increment(by: bytes)
+    }
+
+    /// Destroys the series of every topic not in `existing`, and their partitions' gauges.
+    func forgetTopics(notIn existing: Set<String>) {
+        let gone = topics.withLock { table in
+            let names = table.keys.filter { !existing.contains($0) }
+            return names.compactMap { table.removeValue(forKey: $0) }
+        }
+        for topic in gone {
+            topic.bytesIn.destroy()
+            topic.recordsIn.destroy()
+            topic.bytesOut.destroy()
+        }
+        let goneGauges = partitions.withLock { table in
+            let keys = table.keys.filter { !existing.contains($0.topic) }
+            return keys.compactMap { table.removeValue(forKey: $0) }
+        }
+        for gauges in goneGauges {
+            gauges.logEndOffset.destroy()
+            gauges.highWatermark.destroy()
+        }
+    }
+
+    /// Destroys one partition's gauges (its replica left this broker, or was replaced by a new topic's).
+    func forgetPartition(_ tp: TopicPartition) {
+        guard let gauges = partitions.withLock({ $0.removeValue(forKey: tp) }) else { return }
+        gauges.logEndOffset.destroy()
+        gauges.highWatermark.destroy()
     }
 
     func recordOffsets(_ tp: TopicPartition, logEndOffset: Int64, highWatermark: Int64) {

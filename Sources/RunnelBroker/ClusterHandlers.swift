@@ -6,7 +6,7 @@ import Synchronization
 extension Broker {
     func apiVersions(_ request: ApiVersionsRequest, _ context: RequestContext) -> ApiVersionsResponse {
         if context.version >= 3 {
-            logger.debug("client \(context.header.clientId ?? "-") is \(request.clientSoftwareName) \(request.clientSoftwareVersion)")
+            logger.debug("client \(escapedForLog(context.header.clientId ?? "-")) is \(escapedForLog(request.clientSoftwareName)) \(escapedForLog(request.clientSoftwareVersion))")
         }
         var response = ApiVersionsResponse()
         response.apiKeys = ServedApis.apiVersionsList

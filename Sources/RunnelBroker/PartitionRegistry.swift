@@ -12,9 +12,19 @@ final class PartitionRegistry: Sendable {
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
         /// Why each partition the image assigns here has no open log.
-        var offline: [TopicPartition: String] = [:]
+        var offline: [TopicPartition: OfflineLog] = [:]
         var appliedCount: Int64 = -1
         var diskScanned = false
+    }
+
+    /// A partition the image assigns here whose log did not open.
+    struct OfflineLog: Sendable {
+        let topicID: TopicID
+        let reason: String
+        /// Damaged durable data (`LogError.corrupt`) stays offline until a restart: scanning it again at
+        /// every image would cost a full recovery each time for the same answer. Other failures (a
+        /// directory that cannot be made, descriptors running out) are tried again at the next image.
+        let retries: Bool
     }
 
     private let state = Mutex(State())
@@ -46,8 +56,6 @@ final class PartitionRegistry: Sendable {
         state.withLock { $0.offline[tp] != nil } ? .kafkaStorageError : .unknownTopicOrPartition
     }
     var all: [Partition] { state.withLock { Array($0.partitions.values) } }
-    /// Partitions assigned here whose log could not be opened, with the reason.
-    var offline: [TopicPartition: String] { state.withLock { $0.offline } }
 
     func settings(for topic: String, in image: MetadataImage) -> TopicSettings {
         TopicSettings(overrides: image.configOverrides(ConfigResource(.topic, topic)), brokerDefaults: topicDefaults)
@@ -93,6 +101,7 @@ final class PartitionRegistry: Sendable {
                         }
                         continue
                     }
+                    if let offline = s.offline[tp], offline.topicID == topic.id, !offline.retries { continue }
                     if let stale = s.partitions.removeValue(forKey: tp) { remove(stale) }
                     do {
                         let log = try logs.openOrCreate(Self.directory(tp, topic.id), config: Self.logConfig(settings), nowMs: nowMs())
@@ -103,7 +112,8 @@ final class PartitionRegistry: Sendable {
                         if s.offline.removeValue(forKey: tp) != nil { logger.info("partition \(tp) is online") }
                     } catch {
                         if s.offline[tp] == nil { logger.error("partition \(tp) is offline: its log cannot be opened: \(error)") }
-                        s.offline[tp] = "\(error)"
+                        let corrupt = if case LogError.corrupt = error { true } else { false }
+                        s.offline[tp] = OfflineLog(topicID: topic.id, reason: "\(error)", retries: !corrupt)
                     }
                 }
             }
@@ -112,6 +122,7 @@ final class PartitionRegistry: Sendable {
                 remove(partition)
             }
             s.offline = s.offline.filter { wanted.contains($0.key) }
+            metrics.forgetTopics(notIn: Set(image.topics.values.map(\.name)))
         }
     }
 
@@ -139,6 +150,7 @@ final class PartitionRegistry: Sendable {
     /// Deletes the log of a partition the metadata removed (deleted topic, replica moved away).
     private func remove(_ partition: Partition) {
         partition.markDeleted()
+        metrics.forgetPartition(partition.topicPartition)
         do { try logs.delete(Self.directory(partition.topicPartition, partition.topicID)) } catch {
             logger.error("deleting the log of \(partition.topicPartition) failed: \(error)")
         }

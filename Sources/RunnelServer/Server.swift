@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -31,6 +32,7 @@ public final class Server: Sendable {
         var serverChannels: [Channel] = []
         var metricsChannel: Channel?
         var connections: [UInt64: Channel] = [:]
+        var metricsConnections = 0
         var nextConnectionId: UInt64 = 1
         /// `run()` and repeated `shutdown()` calls waiting for the shutdown to finish.
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -43,6 +45,8 @@ public final class Server: Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State())
+    /// The broker-wide request budget (`queued.max.request.bytes`); nil when unlimited.
+    let requestMemory: RequestMemoryPool?
 
     /// `metrics`: the factory whose registry `/metrics` renders and where the shell's own metrics go;
     /// nil records nothing and serves no endpoint.
@@ -59,6 +63,18 @@ public final class Server: Sendable {
         self.metrics = metrics.map { ServerMetrics(factory: $0) }
         self.logger = logger
         self.group = group
+        let requestMemory = config.queuedRequestBytesMax.map { RequestMemoryPool(bytesMax: $0, logger: logger) }
+        self.requestMemory = requestMemory
+        if let requestMemory, let metrics {
+            let used = Gauge(label: "runnel_request_memory_used_bytes", factory: metrics)
+            let waiting = Gauge(label: "runnel_request_memory_waiting_connections", factory: metrics)
+            Gauge(label: "runnel_request_memory_max_bytes", factory: metrics).record(requestMemory.bytesMax)
+            // Read at scrape time, so that requests pay no extra lock for the figure.
+            metrics.addCollector {
+                used.record(requestMemory.usedBytes)
+                waiting.record(requestMemory.waitingConnections)
+            }
+        }
     }
 
     /// Binds every listener and the metrics endpoint. On a bind failure, whatever was bound is closed
@@ -82,10 +98,16 @@ public final class Server: Sendable {
                 logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(listener.host):\(port)"])
             }
             if let metricsListener = config.metricsListener, let metricsFactory {
-                let channel = try await metricsBootstrap(factory: metricsFactory)
-                    .bind(host: bindHost(metricsListener.host), port: metricsListener.port).get()
-                state.withLock { $0.metricsChannel = channel }
-                logger.info("serving metrics", metadata: ["address": "\(metricsListener.host):\(channel.localAddress?.port ?? 0)/metrics"])
+                do {
+                    let channel = try await metricsBootstrap(factory: metricsFactory)
+                        .bind(host: bindHost(metricsListener.host), port: metricsListener.port).get()
+                    state.withLock { $0.metricsChannel = channel }
+                    logger.info("serving metrics", metadata: ["address": "\(metricsListener.host):\(channel.localAddress?.port ?? 0)/metrics"])
+                } catch where config.metricsListenerIsDefault {
+                    // Only the default may be missing: a second broker on one machine still starts.
+                    logger.warning(
+                        "serving no metrics: cannot bind the default metrics listener \(metricsListener): \(error); choose one with \(Setting.metricsListener.displayName) or 'none'")
+                }
             }
         } catch {
             await shutdown()
@@ -166,6 +188,10 @@ public final class Server: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)  // SOL_TCP; at SOL_SOCKET option 1 is SO_DEBUG
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(
+                    low: config.unsentResponseBytesPerConnectionMax / 2, high: config.unsentResponseBytesPerConnectionMax))
             .childChannelInitializer { [self] channel in
                 self.initializeConnection(channel, listenerName: listener.name)
             }
@@ -194,30 +220,52 @@ public final class Server: Sendable {
             try channel.pipeline.syncOperations.addHandlers(
                 Self.connectionHandlers(
                     config: config, handler: handler, listenerName: listenerName, connectionId: connectionId,
-                    metrics: metrics, logger: logger))
+                    requestMemory: requestMemory, metrics: metrics, logger: logger))
         }
     }
 
-    /// The per-connection pipeline, shared with the tests: framing, then request handling.
+    /// The per-connection pipeline, shared with the tests: the request budget's gate (when there is a
+    /// budget), framing, then request handling.
     static func connectionHandlers(
         config: NetworkConfig, handler: any RequestHandling, listenerName: String, connectionId: UInt64,
-        metrics: ServerMetrics?, logger: Logger
+        requestMemory: RequestMemoryPool? = nil, metrics: ServerMetrics?, logger: Logger
     ) -> [any ChannelHandler] {
-        [
+        let account = requestMemory.map { RequestBytesAccount(pool: $0, connectionId: connectionId) }
+        let gate: [any ChannelHandler] = account.map {
+            [RequestMemoryGate(account: $0, frameBytesMax: config.requestBytesMax, metrics: metrics)]
+        } ?? []
+        return gate + [
             ByteToMessageHandler(FrameDecoder(frameBytesMax: config.requestBytesMax)),
             ConnectionHandler(
                 handler: handler, listenerName: listenerName, connectionId: connectionId,
                 inFlightMax: config.inFlightRequestsPerConnectionMax,
                 inFlightBytesMax: config.inFlightRequestBytesPerConnectionMax, idleMs: config.connectionIdleMs,
-                metrics: metrics, logger: logger),
+                account: account, metrics: metrics, logger: logger),
         ]
     }
 
+    /// `/metrics`: at most `metricsConnectionsMax` connections at once, each closed after one answer
+    /// or `metricsConnectionIdleMs` without traffic, so scrapers cannot pile up connections.
     private func metricsBootstrap(factory: PrometheusMetricsFactory) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .childChannelInitializer { [self] channel in
+                let admitted = state.withLock { state in
+                    guard state.metricsConnections < config.metricsConnectionsMax else { return false }
+                    state.metricsConnections += 1
+                    return true
+                }
+                guard admitted else {
+                    metrics?.metricsConnectionsRejected.increment()
+                    logger.debug("refusing a metrics connection: \(config.metricsConnectionsMax) open")
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { [self] _ in
+                    state.withLock { $0.metricsConnections -= 1 }
+                }
+                let idle = TimeAmount.milliseconds(config.metricsConnectionIdleMs)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: { factory.render() }))
                 }

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     var kafkaListener: String?
     @Option(help: "Advertised HOST:PORT for the CLIENT listener (RUNNEL_ADVERTISED_KAFKA_LISTENER).")
     var advertisedKafkaListener: String?
-    @Option(help: "HOST:PORT serving Prometheus /metrics (RUNNEL_METRICS_LISTENER; default: none).")
+    @Option(help: "HOST:PORT serving Prometheus /metrics, or none (RUNNEL_METRICS_LISTENER, default 0.0.0.0:9644).")
     var metricsListener: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (RUNNEL_LOG_LEVEL, default info).")
     var logLevel: String?
@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Connections accepted at once (RUNNEL_MAX_CONNECTIONS, default 10000).") var maxConnections: String?
     @Option(help: "Requests handled at once per connection (RUNNEL_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, default 100).")
     var maxInFlightRequestsPerConnection: String?
+    @Option(help: "Request bytes held at once by all connections, -1 for no limit (RUNNEL_QUEUED_MAX_REQUEST_BYTES, default 256 MiB or the largest request if more).")
+    var queuedMaxRequestBytes: String?
     @Option(help: "How long shutdown waits for in-flight requests (RUNNEL_SHUTDOWN_GRACE_MS, default 10000).")
     var shutdownGraceMs: String?
     @OptionGroup(title: "Consumer groups") var groupOptions: GroupServeOptions
@@ -64,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             (.autoCreateTopicsEnable, autoCreateTopicsEnable), (.logSegmentBytes, logSegmentBytes),
             (.logRetentionMs, logRetentionMs), (.minInsyncReplicas, minInsyncReplicas),
             (.socketRequestMaxBytes, socketRequestMaxBytes), (.connectionsMaxIdleMs, connectionsMaxIdleMs),
-            (.maxConnections, maxConnections), (.maxInFlightRequestsPerConnection, maxInFlightRequestsPerConnection),
+            (.maxConnections, maxConnections), (.maxInFlightRequestsPerConnection, maxInFlightRequestsPerConnection), (.queuedMaxRequestBytes, queuedMaxRequestBytes),
             (.shutdownGraceMs, shutdownGraceMs),
         ]
         var flags: [Setting: String] = [:]

@@ -1,5 +1,8 @@
 extension BrokerConfig {
     public static let defaultListeners = "CLIENT://0.0.0.0:9092"
+    /// Where `/metrics` is served unless `--metrics-listener` says otherwise ('none' serves none): the
+    /// address the image, compose file and `make run` use, so that the README holds everywhere.
+    public static let defaultMetricsListener = HostPort(host: "0.0.0.0", port: 9644)
     /// The listener name `--kafka-listener` gives its address.
     public static let singleListenerName = "CLIENT"
 
@@ -8,19 +11,30 @@ extension BrokerConfig {
     public static func resolve(_ values: SettingValues, hostName: String) throws(ConfigError) -> BrokerConfig {
         let listeners = try resolveListeners(values)
         let explicitAdvertised = try resolveAdvertised(values)
-        let metricsListener = try values.raw(.metricsListener).map { text throws(ConfigError) in
-            try HostPort.parse(text, what: Setting.metricsListener.displayName)
+        let metricsText = values.raw(.metricsListener)
+        let metricsListener: HostPort?
+        if let metricsText {
+            metricsListener = metricsText.trimmingWhitespace().lowercased() == "none"
+                ? nil : try HostPort.parse(metricsText, what: Setting.metricsListener.displayName)
+        } else {
+            metricsListener = defaultMetricsListener
         }
-        let network = NetworkConfig(
+        let requestBytesMax = try values.integer(.socketRequestMaxBytes, default: NetworkConfig.defaultRequestBytesMax)
+        // Kafka's -1 (any value below 1): no broker-wide limit. The default grows with a larger request maximum.
+        let queuedRequestBytes = try values.integer(
+            .queuedMaxRequestBytes, default: max(NetworkConfig.defaultQueuedRequestBytesMax, Int(requestBytesMax)))
+        var network = NetworkConfig(
             listeners: listeners,
             advertisedListeners: NetworkConfig.resolveAdvertised(
                 listeners: listeners, explicit: explicitAdvertised, hostName: hostName),
             metricsListener: metricsListener,
-            requestBytesMax: try values.integer(.socketRequestMaxBytes, default: NetworkConfig.defaultRequestBytesMax),
+            requestBytesMax: requestBytesMax,
             connectionIdleMs: try values.integer(.connectionsMaxIdleMs, default: NetworkConfig.defaultConnectionIdleMs),
             inFlightRequestsPerConnectionMax: try values.integer(.maxInFlightRequestsPerConnection, default: 100),
             connectionsMax: try values.integer(.maxConnections, default: 10_000),
             shutdownGraceMs: try values.integer(.shutdownGraceMs, default: 10_000))
+        network.metricsListenerIsDefault = metricsText == nil
+        network.queuedRequestBytesMax = queuedRequestBytes >= 1 ? queuedRequestBytes : nil
         let defaults = TopicDefaults()
         let topicDefaults = TopicDefaults(
             partitionCount: try values.integer(.numPartitions, default: defaults.partitionCount),

@@ -6,6 +6,12 @@ public struct NetworkConfig: Sendable, Equatable {
     public var advertisedListeners: [Listener]
     /// `HOST:PORT` of the Prometheus `/metrics` endpoint; nil serves none.
     public var metricsListener: HostPort?
+    /// True when `metricsListener` is the default rather than one the operator gave.
+    public var metricsListenerIsDefault = false
+    /// Connections to `/metrics` open at once; more are closed as soon as they are accepted.
+    public var metricsConnectionsMax = 16
+    /// A `/metrics` connection with no traffic for this long is closed.
+    public var metricsConnectionIdleMs: Int64 = 30_000
     /// `socket.request.max.bytes`: a frame declaring more closes the connection.
     public var requestBytesMax: Int32
     /// `connections.max.idle.ms`: a connection with no traffic and nothing in flight is closed after this.
@@ -16,6 +22,14 @@ public struct NetworkConfig: Sendable, Equatable {
     /// Request bytes held at once on one connection (one request is always taken, however large):
     /// what a stalled disk can make a connection hold in memory.
     public var inFlightRequestBytesPerConnectionMax: Int
+    /// Unsent answer bytes one connection may have before its requests stop being read and handled: the
+    /// high watermark of its write buffer (the low one is half). What a client that never reads its
+    /// answers can make the broker hold, besides the answers of requests already being handled.
+    public var unsentResponseBytesPerConnectionMax = 1024 * 1024
+    /// `queued.max.request.bytes`: request bytes held at once by all connections together, from a
+    /// frame's size until its answer; nil for no limit (Kafka's -1). Connections stop reading while
+    /// it is spent. Must be at least `requestBytesMax` (as Kafka requires), which one request may exceed it by.
+    public var queuedRequestBytesMax: Int? = NetworkConfig.defaultQueuedRequestBytesMax
     /// `max.connections`: connections beyond this are closed as soon as they are accepted.
     public var connectionsMax: Int
     /// How long shutdown waits for in-flight requests before closing connections regardless.
@@ -23,6 +37,10 @@ public struct NetworkConfig: Sendable, Equatable {
 
     public static let defaultRequestBytesMax: Int32 = 100 * 1024 * 1024
     public static let defaultConnectionIdleMs: Int64 = 10 * 60 * 1000
+    /// Kafka's default is no limit. 256 MiB: two and a half requests of the default 100 MiB maximum, or
+    /// about a quarter second of requests at 1 GB/s, which keeps a broker of a few GiB of memory
+    /// alive under any number of connections while costing a busy broker no throughput.
+    public static let defaultQueuedRequestBytesMax = 256 * 1024 * 1024
 
     public init(
         listeners: [Listener],
@@ -86,6 +104,19 @@ public struct NetworkConfig: Sendable, Equatable {
         }
         if !(1...10_000).contains(inFlightRequestsPerConnectionMax) {
             throw ConfigError("max in-flight requests per connection: \(inFlightRequestsPerConnectionMax) must be 1 to 10000")
+        }
+        if unsentResponseBytesPerConnectionMax < 2 {
+            throw ConfigError("unsent response bytes per connection: \(unsentResponseBytesPerConnectionMax) must be at least 2")
+        }
+        if let queuedRequestBytesMax, queuedRequestBytesMax < Int(requestBytesMax) {
+            throw ConfigError(
+                "queued max request bytes: \(queuedRequestBytesMax) must be at least socket request max bytes \(requestBytesMax), or -1 for no limit")
+        }
+        if metricsConnectionsMax < 1 {
+            throw ConfigError("metrics connections max: \(metricsConnectionsMax) must be at least 1")
+        }
+        if metricsConnectionIdleMs <= 0 {
+            throw ConfigError("metrics connection idle ms: \(metricsConnectionIdleMs) must be positive")
         }
         if connectionsMax < 1 {
             throw ConfigError("max connections: \(connectionsMax) must be at least 1")

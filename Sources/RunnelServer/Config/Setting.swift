@@ -20,6 +20,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case connectionsMaxIdleMs = "connections-max-idle-ms"
     case maxConnections = "max-connections"
     case maxInFlightRequestsPerConnection = "max-in-flight-requests-per-connection"
+    case queuedMaxRequestBytes = "queued-max-request-bytes"
     case shutdownGraceMs = "shutdown-grace-ms"
 
     /// `--node-id`

@@ -10,6 +10,12 @@ import NIOCore
 /// requests, or `inFlightBytesMax` bytes of them, are admitted and unanswered, so a client that
 /// pipelines without bound is slowed instead of buffered (and a stall does not fill memory). Frames
 /// already decoded from the last read wait in `backlog`, which is bounded by one read's bytes.
+/// Reads are also withheld, and no further request is handled, while the channel is not writable: its
+/// unsent answers are over the write buffer's high watermark (`unsentResponseBytesPerConnectionMax`),
+/// so a client that pipelines fetches and never reads them holds at most that plus the answers of
+/// the requests already being handled. Both resume when the socket has taken the answers.
+/// With a broker-wide request budget, `RequestMemoryGate` (before the decoder) charges each frame
+/// when its size arrives; `account` gets the bytes back when the request is answered.
 /// Closing: on idle (nothing in flight), on a framing error (one warning line), or when asked to
 /// quiesce (after the in-flight answers have been written).
 final class ConnectionHandler: ChannelDuplexHandler {
@@ -28,6 +34,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let listenerName: String
     private let connectionId: UInt64
     private let metrics: ServerMetrics?
+    private let account: RequestBytesAccount?
     private var logger: Logger
     private var sequencer: ResponseSequencer<Outgoing>
     private var backlog = CircularBuffer<ByteBuffer>(initialCapacity: 4)
@@ -45,7 +52,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     init(
         handler: any RequestHandling, listenerName: String, connectionId: UInt64, inFlightMax: Int,
-        inFlightBytesMax: Int = .max, idleMs: Int64, metrics: ServerMetrics?, logger: Logger
+        inFlightBytesMax: Int = .max, idleMs: Int64, account: RequestBytesAccount? = nil, metrics: ServerMetrics?,
+        logger: Logger
     ) {
         precondition(idleMs > 0, "idle timeout must be positive")
         self.idleTimeout = .milliseconds(idleMs)
@@ -53,6 +61,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.listenerName = listenerName
         self.connectionId = connectionId
         self.metrics = metrics
+        self.account = account
         self.logger = logger
         self.logger[metadataKey: "connection"] = "\(connectionId)"
         self.sequencer = ResponseSequencer(inFlightMax: inFlightMax, inFlightBytesMax: inFlightBytesMax)
@@ -113,17 +122,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Calls `handle` for the oldest admitted request unless a call is already running.
     private func startNextIfIdle(context: ChannelHandlerContext) {
-        guard !handling, phase != .closed, let (sequence, frame) = admitted.popFirst() else { return }
+        // Not while the answers already made cannot leave: each request may add one more.
+        guard !handling, phase != .closed, context.channel.isWritable, let (sequence, frame) = admitted.popFirst() else { return }
         makeRequestContext(context: context)
         guard let requestContext else { preconditionFailure("request context is set before any read") }
         handling = true
         // The API key is the header's first field; peeked only to label metrics.
         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
+        let requestBytes = 4 + frame.readableBytes
         let started = NIODeadline.now()
         let handler = self.handler
         if let outcome = handler.handleImmediately(frame, context: requestContext) {
             handling = false
-            settle(sequence, outcome: outcome, apiKey: apiKey, started: started, context: context)
+            settle(sequence, outcome: outcome, requestBytes: requestBytes, apiKey: apiKey, started: started, context: context)
             startNextIfIdle(context: context)
             return
         }
@@ -138,14 +149,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
             case .success(let value): outcome = value
             case .failure(let error): outcome = .closeConnection(reason: "request task failed: \(error)")  // handle() cannot throw
             }
-            self.settle(sequence, outcome: outcome, apiKey: apiKey, started: started, context: context)
+            self.settle(sequence, outcome: outcome, requestBytes: requestBytes, apiKey: apiKey, started: started, context: context)
             self.startNextIfIdle(context: context)
         }
     }
 
     /// Records a request's outcome, first waiting for a deferred one.
     private func settle(
-        _ sequence: UInt64, outcome: RequestOutcome, apiKey: Int16, started: NIODeadline, context: ChannelHandlerContext
+        _ sequence: UInt64, outcome: RequestOutcome, requestBytes: Int, apiKey: Int16, started: NIODeadline,
+        context: ChannelHandlerContext
     ) {
         let response: Outgoing?
         switch outcome {
@@ -162,11 +174,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 case .success(let value): final = value
                 case .failure(let error): final = .closeConnection(reason: "request task failed: \(error)")
                 }
-                self.settle(sequence, outcome: final, apiKey: apiKey, started: started, context: context)
+                self.settle(sequence, outcome: final, requestBytes: requestBytes, apiKey: apiKey, started: started, context: context)
             }
             return
         }
         metrics?.recordRequest(apiKey: apiKey, durationNanoseconds: (NIODeadline.now() - started).nanoseconds)
+        // The request is done with (its answer, if any, is a buffer of its own): its bytes go back to
+        // the broker-wide budget now, in whatever order requests finish.
+        account?.release(requestBytes)
         finished(sequence, response: response, context: context)
     }
 
@@ -201,10 +216,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch phase {
         case .open:
             admitFromBacklog(context: context)
-            if readHeldBack, backlog.isEmpty, sequencer.canAdmit {
-                readHeldBack = false
-                context.read()
-            }
+            resumeReadingIfHeldBack(context: context)
         case .draining:
             if sequencer.inFlight == 0 {
                 closeAfterPendingWrites(context: context)
@@ -214,9 +226,34 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    private func resumeReadingIfHeldBack(context: ChannelHandlerContext) {
+        if readHeldBack, backlog.isEmpty, sequencer.canAdmit, context.channel.isWritable {
+            readHeldBack = false
+            context.read()
+        }
+    }
+
+    /// The socket stopped or started taking what is written: NIO's write buffer watermarks.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            lastActivity = context.eventLoop.now  // the client read its answers
+            if phase != .closed {
+                admitFromBacklog(context: context)
+            }
+            if phase == .open {
+                resumeReadingIfHeldBack(context: context)
+            }
+        } else if phase != .closed {
+            lastActivity = context.eventLoop.now
+            metrics?.unsentResponsesOverBound.increment()
+            logger.debug("the client is not reading its answers; reading its requests paused until it does")
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func read(context: ChannelHandlerContext) {
         switch phase {
-        case .open where backlog.isEmpty && sequencer.canAdmit:
+        case .open where backlog.isEmpty && sequencer.canAdmit && context.channel.isWritable:
             context.read()
         case .open:
             readHeldBack = true
@@ -246,9 +283,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard phase == .open else { return }
         let now = context.eventLoop.now
         let idleFrom = lastActivity + idleTimeout
-        // A long-polling fetch is not idleness: only close when nothing is owed to the client.
+        // A long-polling fetch is not idleness: only close when nothing is owed to the client, or when
+        // what is owed has not left for the whole timeout because the client does not read.
         if now >= idleFrom, sequencer.inFlight == 0, backlog.isEmpty {
             logger.debug("closing idle connection")
+            phase = .closed
+            context.close(promise: nil)
+            return
+        }
+        if now >= idleFrom, !context.channel.isWritable {
+            logger.info("closing connection from \(requestContext?.peerAddress ?? "unknown"): its answers went unread for \(idleTimeout.nanoseconds / 1_000_000) ms")
             phase = .closed
             context.close(promise: nil)
             return

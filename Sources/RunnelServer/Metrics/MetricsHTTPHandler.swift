@@ -2,7 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers `GET /metrics` with the Prometheus text and anything else with 404, one response per
-/// connection (then closes), which is all a scraper needs.
+/// connection (then closes), which is all a scraper needs. Closes a connection idle past the
+/// `IdleStateHandler` in front of it.
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -55,6 +56,14 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             channel.close(promise: nil)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)  // connected and silent, or stopped reading mid-answer
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

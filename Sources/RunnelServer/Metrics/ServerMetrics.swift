@@ -13,6 +13,11 @@ public final class ServerMetrics: Sendable {
     let connectionsAccepted: Counter
     let connectionsRejected: Counter
     let framingErrors: Counter
+    /// Times a connection's unsent answers passed their bound, pausing its requests.
+    let unsentResponsesOverBound: Counter
+    /// Times a connection stopped reading because the broker-wide request budget was spent.
+    let requestMemoryRefusals: Counter
+    let metricsConnectionsRejected: Counter
 
     public init(factory: MetricsFactory) {
         self.factory = factory
@@ -22,6 +27,9 @@ public final class ServerMetrics: Sendable {
         connectionsAccepted = Counter(label: "runnel_connections_accepted_total", factory: factory)
         connectionsRejected = Counter(label: "runnel_connections_rejected_total", factory: factory)
         framingErrors = Counter(label: "runnel_framing_errors_total", factory: factory)
+        unsentResponsesOverBound = Counter(label: "runnel_connection_unsent_responses_over_bound_total", factory: factory)
+        requestMemoryRefusals = Counter(label: "runnel_request_memory_refusals_total", factory: factory)
+        metricsConnectionsRejected = Counter(label: "runnel_metrics_connections_rejected_total", factory: factory)
     }
 
     /// Counts one finished request with its time from arrival to answer.
