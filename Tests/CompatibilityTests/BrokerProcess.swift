@@ -44,9 +44,9 @@ final class BrokerProcess {
         process.arguments = [
             "serve", "--node-id", "1", "--data-dir", dataDir,
             "--kafka-listener", "127.0.0.1:\(port)", "--advertised-kafka-listener", "127.0.0.1:\(advertisedPort ?? port)",
-            "--log-level", "info",
+            "--log-level", "info", "--metrics-listener", "none",  // many test brokers at once: no shared metrics port
         ] + extraArguments
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log
