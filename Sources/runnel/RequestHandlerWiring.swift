@@ -66,6 +66,8 @@ extension BrokerSettings {
         topicDefaults["log.segment.bytes"] = String(topics.segmentBytes)
         topicDefaults["log.retention.ms"] = String(topics.retentionMs)
         topicDefaults["min.insync.replicas"] = String(topics.minInsyncReplicas)
+        partitionsPerBrokerMax = config.partitionsPerBrokerMax
+        topicsMax = config.topicsMax
     }
 }
 

@@ -54,6 +54,10 @@ struct Serve: AsyncParsableCommand {
     var queuedMaxRequestBytes: String?
     @Option(help: "How long shutdown waits for in-flight requests (RUNNEL_SHUTDOWN_GRACE_MS, default 10000).")
     var shutdownGraceMs: String?
+    @Option(help: "Partition replicas this broker hosts at most (RUNNEL_PARTITIONS_PER_BROKER_MAX, default -1: derived from the file descriptor limit).")
+    var partitionsPerBrokerMax: String?
+    @Option(help: "Topics the cluster holds at most (RUNNEL_TOPICS_MAX, default -1: as many as partitions per broker).")
+    var topicsMax: String?
     @OptionGroup(title: "Consumer groups") var groupOptions: GroupServeOptions
     @OptionGroup(title: "Log cleaner") var cleanerOptions: CleanerServeOptions
 
@@ -67,7 +71,7 @@ struct Serve: AsyncParsableCommand {
             (.logRetentionMs, logRetentionMs), (.minInsyncReplicas, minInsyncReplicas),
             (.socketRequestMaxBytes, socketRequestMaxBytes), (.connectionsMaxIdleMs, connectionsMaxIdleMs),
             (.maxConnections, maxConnections), (.maxInFlightRequestsPerConnection, maxInFlightRequestsPerConnection), (.queuedMaxRequestBytes, queuedMaxRequestBytes),
-            (.shutdownGraceMs, shutdownGraceMs),
+            (.shutdownGraceMs, shutdownGraceMs), (.partitionsPerBrokerMax, partitionsPerBrokerMax), (.topicsMax, topicsMax),
         ]
         var flags: [Setting: String] = [:]
         for (setting, value) in pairs {

@@ -48,10 +48,15 @@ extension BrokerConfig {
             clusterId: values.raw(.clusterId),
             dataDir: values.string(.dataDir, default: "./runnel-data"),
             network: network,
-            topicDefaults: topicDefaults)
+            topicDefaults: topicDefaults,
+            partitionsPerBrokerMax: Self.derivedIfNegative(try values.integer(.partitionsPerBrokerMax, default: -1)),
+            topicsMax: Self.derivedIfNegative(try values.integer(.topicsMax, default: -1)))
         try config.validate()
         return config
     }
+
+    /// -1 (the default) leaves a limit to be derived at start.
+    private static func derivedIfNegative(_ value: Int) -> Int? { value == -1 ? nil : value }
 
     private static func resolveListeners(_ values: SettingValues) throws(ConfigError) -> [Listener] {
         let list = values.raw(.listeners)

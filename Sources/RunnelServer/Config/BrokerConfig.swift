@@ -55,19 +55,27 @@ public struct BrokerConfig: Sendable, Equatable {
     public var dataDir: String
     public var network: NetworkConfig
     public var topicDefaults: TopicDefaults
+    /// The most partition replicas this broker hosts and topics the cluster holds; nil: derived from
+    /// the file descriptor limit at start (three descriptors per segment).
+    public var partitionsPerBrokerMax: Int?
+    public var topicsMax: Int?
 
     public init(
         nodeId: Int32 = 1,
         clusterId: String? = nil,
         dataDir: String,
         network: NetworkConfig,
-        topicDefaults: TopicDefaults = TopicDefaults()
+        topicDefaults: TopicDefaults = TopicDefaults(),
+        partitionsPerBrokerMax: Int? = nil,
+        topicsMax: Int? = nil
     ) {
         self.nodeId = nodeId
         self.clusterId = clusterId
         self.dataDir = dataDir
         self.network = network
         self.topicDefaults = topicDefaults
+        self.partitionsPerBrokerMax = partitionsPerBrokerMax
+        self.topicsMax = topicsMax
     }
 
     public func validate() throws(ConfigError) {
@@ -79,6 +87,9 @@ public struct BrokerConfig: Sendable, Equatable {
         }
         if dataDir.isEmpty {
             throw ConfigError("data dir: must not be empty")
+        }
+        for (name, value) in [("partitions per broker max", partitionsPerBrokerMax), ("topics max", topicsMax)] {
+            if let value, value < 1 { throw ConfigError("\(name): \(value) must be at least 1, or -1 to derive it from the file descriptor limit") }
         }
         try network.validate()
         try topicDefaults.validate()

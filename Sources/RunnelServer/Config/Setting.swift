@@ -22,6 +22,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case maxInFlightRequestsPerConnection = "max-in-flight-requests-per-connection"
     case queuedMaxRequestBytes = "queued-max-request-bytes"
     case shutdownGraceMs = "shutdown-grace-ms"
+    case partitionsPerBrokerMax = "partitions-per-broker-max"
+    case topicsMax = "topics-max"
 
     /// `--node-id`
     public var flag: String { "--\(rawValue)" }
