@@ -12,7 +12,7 @@ extension Broker {
         if let transactionalId = request.transactionalId, !transactionalId.isEmpty {
             // Fatal in every client, with a message naming the cause (a retriable code would spin forever).
             response.errorCode = ErrorCode.transactionalIdAuthorizationFailed.rawValue
-            logger.info("refused InitProducerId for transactional id \(transactionalId) from \(context.peer): transactions are not supported")
+            logger.info("refused InitProducerId for transactional id \(escapedForLog(transactionalId)) from \(context.peer): transactions are not supported")
             return response
         }
         do {

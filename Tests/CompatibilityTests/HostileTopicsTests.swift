@@ -314,6 +314,21 @@ final class HostileTopicsTests: XCTestCase {
         broker.assertRestartsAndServes("100 000 partitions asked for")
     }
 
+    func testConfiguredLimitsOnPartitionsAndTopicsAreEnforced() throws {
+        // __consumer_offsets (one partition) counts too: it holds descriptors like any topic.
+        let limited = try BrokerProcess(extraArguments: ["--partitions-per-broker-max", "5", "--topics-max", "3"])
+        defer { limited.stop() }
+        let client = try HostileClient(port: limited.port)
+        XCTAssertEqual(try client.call(Self.createTopics(["a"], partitions: 3), version: 5)?.topics.first?.errorCode, 0)
+        let over = try XCTUnwrap(try client.call(Self.createTopics(["b"], partitions: 2), version: 5)?.topics.first)
+        XCTAssertEqual(over.errorCode, ErrorCode.policyViolation.rawValue, over.errorMessage ?? "")
+        XCTAssertTrue(over.errorMessage?.contains("configured") == true, over.errorMessage ?? "")
+        XCTAssertEqual(try client.call(Self.createTopics(["c"]), version: 5)?.topics.first?.errorCode, 0)
+        let fourth = try XCTUnwrap(try client.call(Self.createTopics(["d"]), version: 5)?.topics.first)
+        XCTAssertEqual(fourth.errorCode, ErrorCode.policyViolation.rawValue, "a fourth topic is past --topics-max 3")
+        limited.assertRestartsAndServes("limits reached")
+    }
+
     // MARK: Helpers
 
     static func produce(topic: String, partition: Int32 = 0, records: ByteBuffer, acks: Int16 = -1) -> ProduceRequest {
