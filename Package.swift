@@ -14,8 +14,11 @@ let package = Package(
         .executable(name: "runnel", targets: ["runnel"]),
         .executable(name: "runnel-sim", targets: ["runnel-sim"]),
         .executable(name: "runnel-allocations", targets: ["runnel-allocations"]),
-        // For the libFuzzer package in Fuzz/.
-        .library(name: "RunnelWireForFuzzing", targets: ["RunnelWire"]),
+        // For the libFuzzer package in Fuzz/: every module with an entry point for bytes from the network or the disk.
+        .library(
+            name: "RunnelForFuzzing",
+            targets: ["RunnelWire", "RunnelRecords", "RunnelCompression", "RunnelChecksum", "RunnelStorage", "RunnelLog",
+                      "RunnelGroups", "RunnelMetadata", "RunnelRaft", "RunnelRaftStorage", "RunnelBroker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
