@@ -120,8 +120,13 @@ let package = Package(
             name: "RunnelSimulationTests", dependencies: ["RunnelSimulation", "RunnelRaft", "RunnelRaftStorage", "RunnelStorage"],
             swiftSettings: strict),
         .testTarget(name: "RunnelWireTests", dependencies: ["RunnelWire"], resources: [.copy("golden")], swiftSettings: strict),
-        .testTarget(name: "RunnelRecordsTests", dependencies: ["RunnelRecords", "RunnelCompression"], swiftSettings: strict),
-        .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // Test support shared by test targets (hand-made poison record batches).
+        .target(
+            name: "RunnelTestSupport",
+            dependencies: ["RunnelRecords", "RunnelCompression", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/RunnelTestSupport", swiftSettings: strict),
+        .testTarget(name: "RunnelRecordsTests", dependencies: ["RunnelRecords", "RunnelCompression", "RunnelTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RunnelLogTests", dependencies: ["RunnelLog", "RunnelStorage", "RunnelRecords", "RunnelTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "RunnelBrokerTests",
             dependencies: [
@@ -140,7 +145,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CompatibilityTests",
-            dependencies: ["RunnelRecords", "RunnelCompression", "RunnelWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RunnelRecords", "RunnelCompression", "RunnelWire", "RunnelTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["clients", "requirements.txt"],  // run from the source tree
             swiftSettings: strict),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["RunnelLab"], swiftSettings: strict),

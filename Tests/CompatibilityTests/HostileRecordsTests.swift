@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RunnelCompression
 import RunnelRecords
+import RunnelTestSupport
 import RunnelWire
 import XCTest
 

@@ -1,6 +1,7 @@
 import NIOCore
 import RunnelLog
 import RunnelRecords
+import RunnelTestSupport
 import XCTest
 
 /// Batches stored before their records were validated on append (a delete-policy topic switched to

@@ -1,5 +1,6 @@
 import NIOCore
 import RunnelCompression
+import RunnelTestSupport
 import XCTest
 
 @testable import RunnelRecords

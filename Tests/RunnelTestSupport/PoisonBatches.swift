@@ -4,11 +4,10 @@ import RunnelRecords
 
 /// Record batches v2 whose records are encoded by hand, CRC-valid, so a test can send what no
 /// `RecordBatchBuilder` would write: lengths past the batch, 10-byte varints, wrong counts, repeated
-/// offset deltas. (The same helper lives in CompatibilityTests and RunnelRecordsTests: test targets share
-/// no support target.)
-enum PoisonBatch {
+/// offset deltas. Shared by the record, log and hostile-input tests.
+public enum PoisonBatch {
     /// The zig-zag varint of any 64-bit value; Int64.max takes 10 bytes, which Kafka's 5-byte varints refuse.
-    static func varint(_ value: Int64) -> [UInt8] {
+    public static func varint(_ value: Int64) -> [UInt8] {
         var raw = UInt64(bitPattern: (value << 1) ^ (value >> 63))
         var bytes: [UInt8] = []
         while raw >= 0x80 {
@@ -21,7 +20,7 @@ enum PoisonBatch {
 
     /// One record, its length prefix included. The lengths default to the true ones; a test overrides one
     /// to lie about it.
-    static func record(offsetDelta: Int64, key: [UInt8]?, value: [UInt8]?, length: Int64? = nil,
+    public static func record(offsetDelta: Int64, key: [UInt8]?, value: [UInt8]?, length: Int64? = nil,
                        keyLength: Int64? = nil, valueLength: Int64? = nil) -> [UInt8] {
         var body: [UInt8] = [0]  // attributes
         body += varint(0)  // timestamp delta
@@ -36,7 +35,7 @@ enum PoisonBatch {
 
     /// A batch holding `records` (compressed with `codec`), declaring `recordCount` and `lastOffsetDelta`
     /// (by default the number of records and that minus one), with its CRC computed over the result.
-    static func batch(_ records: [[UInt8]], recordCount: Int32? = nil, lastOffsetDelta: Int32? = nil,
+    public static func batch(_ records: [[UInt8]], recordCount: Int32? = nil, lastOffsetDelta: Int32? = nil,
                       baseOffset: Int64 = 0, timestampMs: Int64 = 1_700_000_000_000, codec: CompressionCodec = .none) -> ByteBuffer {
         var payload = records.flatMap { $0 }
         if codec != .none { payload = try! Compression.compress(payload, codec: codec) }  // our own input
@@ -62,7 +61,7 @@ enum PoisonBatch {
     }
 
     /// The poisons of issue 12, item 1, by name: each a CRC-valid batch that Kafka refuses.
-    static let named: [(name: String, batch: ByteBuffer)] = [
+    public static let named: [(name: String, batch: ByteBuffer)] = [
         ("a record length of Int64.max",
          batch([record(offsetDelta: 0, key: Array("k".utf8), value: Array("v".utf8), length: .max)])),
         ("a key length of Int64.max",
