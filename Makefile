@@ -128,7 +128,8 @@ clean:
 # libFuzzer over every entry point for bytes from the network or the disk (Fuzz/: one binary, a target
 # per entry point, chosen by RUNNEL_FUZZ_TARGET), seeded from the golden captures and the project's
 # encoders. FUZZ_RUNS executions of each target, or with FUZZ_SECONDS that many seconds of each (what
-# `make test` does). Crashing inputs land in Fuzz/crashes/<target>/ (Swift's backtracer is off so that
+# `make test` does). Crashing inputs land in Fuzz/crashes/<target>/, which every later run replays first,
+# so that a finding, once fixed, stays fixed (Swift's backtracer is off so that
 # libFuzzer sees the trap and saves the input).
 FUZZ_TARGETS = requestDecoder broker recordBatchValidator recordBatchDecoding recordScanning decompression \
 	groupRecordCodec metadataRecordCodec checkpointFiles raftWAL logRecovery
@@ -144,7 +145,7 @@ fuzz: build-deps
 	  echo "fuzz: $$target"; \
 	  SWIFT_BACKTRACE=enable=no RUNNEL_FUZZ_TARGET=$$target Fuzz/.build/release/RunnelFuzzer $(if $(FUZZ_SECONDS),-max_total_time=$(FUZZ_SECONDS),-runs=$(FUZZ_RUNS)) \
 	    -max_len=65536 -timeout=30 -print_final_stats=1 -artifact_prefix=Fuzz/crashes/$$target/ \
-	    .build/fuzz-corpus/$$target .build/fuzz-seeds/$$target || failed="$$failed $$target"; \
+	    .build/fuzz-corpus/$$target .build/fuzz-seeds/$$target Fuzz/crashes/$$target || failed="$$failed $$target"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: findings in$$failed (inputs in Fuzz/crashes/)"; exit 1; fi
 

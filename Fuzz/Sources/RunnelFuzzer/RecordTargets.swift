@@ -16,12 +16,18 @@ enum RecordTargets {
         return ByteBuffer(bytes: rest)
     }
 
-    /// What the produce path runs on a client's records: every batch validated; what it accepts decodes.
+    /// What the produce path runs on a client's records: every record of every batch checked (for a
+    /// compacted topic, keys required too); what it accepts decodes.
     static func validate(_ bytes: [UInt8]) {
         let buffer = batches(bytes)
-        guard let headers = try? RecordBatchValidator(maxMessageBytes: uncompressedBytesMax).validate(buffer) else { return }
+        let validator = RecordBatchValidator(maxMessageBytes: uncompressedBytesMax, uncompressedBytesMax: uncompressedBytesMax)
+        _ = try? RecordBatchValidator(maxMessageBytes: uncompressedBytesMax, uncompressedBytesMax: uncompressedBytesMax,
+                                      requiresKeys: true).validate(buffer)
+        guard let headers = try? validator.validate(buffer) else { return }
         require(!headers.isEmpty || buffer.readableBytes == 0, "validation accepted bytes holding no batch")
         require(headers.reduce(0) { $0 + $1.totalSize } == buffer.readableBytes, "validated batches do not cover the buffer")
+        require((try? RecordBatch.decodeAll(in: buffer, maxUncompressedBytes: uncompressedBytesMax)) != nil,
+                "validation accepted records that do not decode")
         // Accepted batches must take the leader's stamping (what the log does next).
         _ = try? RecordBatchStamping.stampedHeaders(for: buffer, baseOffset: 0, partitionLeaderEpoch: 0, logAppendTimeMs: nil)
     }
@@ -50,11 +56,10 @@ enum RecordTargets {
         }
     }
 
-    /// The cleaner's view of stored batches (ScannedBatch) and the compacted-topic key check; a batch
-    /// rebuilt keeping every record scans to the same records.
+    /// The cleaner's view of stored batches (ScannedBatch); a batch rebuilt keeping every record scans
+    /// to the same records.
     static func scan(_ bytes: [UInt8]) {
         let buffer = batches(bytes)
-        _ = CompactedTopicRecords.containsRecordWithoutKey(buffer, maxUncompressedBytes: uncompressedBytesMax)
         var iterator = RecordBatchIterator(buffer)
         while let entry = try? iterator.next() {
             let stored = entry.bytes.getBytes(at: entry.bytes.readerIndex, length: entry.bytes.readableBytes) ?? []
