@@ -7,7 +7,9 @@ import RunnelStorage
 enum CheckpointFile {
     static let highWatermark = "high-watermark-checkpoint"
     static let logStartOffset = "log-start-offset-checkpoint"
-    /// The base offset of the first segment not known synced whole: recovery scans from there.
+    /// An offset everything below which was synced (the flushed offset when last written): recovery trusts
+    /// the segments wholly below it and reports damage below it as corruption instead of cutting it.
+    /// Files of older versions hold the active segment's base offset, a lower bound of the same.
     static let recoveryPoint = "recovery-point-checkpoint"
     static let leaderEpochs = "leader-epoch-checkpoint"
     /// Written by a clean close with the active segment's size (after syncing it and its indexes), and

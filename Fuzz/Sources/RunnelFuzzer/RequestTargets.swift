@@ -39,7 +39,8 @@ final class InlineSyncScheduler: SyncScheduling {
 /// answer ApiVersions. The broker lives across inputs (state is what makes many bugs reachable) and is
 /// replaced every `inputsPerBroker` inputs to bound memory; a crash found after several inputs may need
 /// them all to reproduce. Waits that the protocol lets a client ask for (fetch long polls, group session
-/// and rebalance timeouts) are capped so that one input cannot stall the run; nothing else is changed.
+/// and rebalance timeouts) are capped so that one input cannot stall the run, and produced batches get
+/// valid CRCs; nothing else is changed.
 enum BrokerTarget {
     static let inputsPerBroker = 2_000
     static let replyTimeoutSeconds = 20.0
@@ -71,11 +72,24 @@ enum BrokerTarget {
         else { fatalError("the broker no longer answers ApiVersions after \(bytes.count) bytes of input: \(probeReply)") }
     }
 
-    /// The frame with client-chosen waits capped; undecodable bytes go through as they are.
+    /// The frame with client-chosen waits capped and produced batches' CRCs fixed; undecodable bytes go
+    /// through as they are.
     static func capped(_ bytes: [UInt8]) -> ByteBuffer {
         let raw = ByteBuffer(bytes: bytes)
         guard var decoded = try? RequestFrame.decode(payload: raw) else { return raw }
         switch decoded.request {
+        case .produce(var request):
+            // A hostile client computes valid CRCs as easily as a real one: fix them, so that what lies
+            // behind the CRC check (stamping, compacted-topic key checks, the log) is reached.
+            for t in request.topicData.indices {
+                for p in request.topicData[t].partitionData.indices {
+                    guard let records = request.topicData[t].partitionData[p].records else { continue }
+                    var bytes = records.getBytes(at: records.readerIndex, length: records.readableBytes) ?? []
+                    Checksums.fixRecordBatches(&bytes)
+                    request.topicData[t].partitionData[p].records = ByteBuffer(bytes: bytes)
+                }
+            }
+            decoded.request = .produce(request)
         case .fetch(var request):
             request.maxWaitMs = min(request.maxWaitMs, 5)
             decoded.request = .fetch(request)
