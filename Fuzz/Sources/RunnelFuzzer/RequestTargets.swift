@@ -118,6 +118,9 @@ enum BrokerTarget {
         settings.groupInitialRebalanceDelayMs = 0
         settings.groupSessionTimeoutMsMin = 10
         settings.groupSessionTimeoutMsMax = 200
+        // Creating partitions is slow on purpose (each log is opened and made durable): a few hundred
+        // keep one input well inside libFuzzer's timeout, and creates past them exercise the limit.
+        settings.partitionsPerBrokerMax = 200
         let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
         return block { [settings] in
             do {
