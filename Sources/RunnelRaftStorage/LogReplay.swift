@@ -10,13 +10,15 @@ struct LogReplay {
 
     var lastIndex: LogIndex { entries.last?.index ?? snapshot?.index ?? .zero }
 
-    /// Applies one record; returns why it does not fit the log so far, if it does not.
+    /// Applies one record; returns why it does not fit the log so far, if it does not. Records come from
+    /// the disk, so every index is checked before any arithmetic on it: no record traps the replay.
     mutating func apply(_ record: WALRecord) -> String? {
         recordCount += 1
         switch record {
         case .hardState(let state):
             hardState = state
         case .snapshot(let index, let term):
+            guard index.rawValue < UInt64.max else { return "snapshot index \(index) leaves no room for entries" }
             snapshot = (index, term)
             entries = []
         case .truncate(let from):
@@ -24,10 +26,15 @@ struct LogReplay {
             guard from > snapshot.index, from <= lastIndex.next else {
                 return "truncation from \(from) outside (\(snapshot.index), \(lastIndex.next)]"
             }
-            entries.removeLast(Int(lastIndex.rawValue - from.rawValue + 1))
+            // Entries run contiguously from the snapshot's index + 1 to lastIndex; truncating from the
+            // index after the last removes nothing.
+            let removed = from <= lastIndex ? lastIndex.rawValue - from.rawValue + 1 : 0
+            entries.removeLast(Int(removed))
         case .entry(let entry):
             guard snapshot != nil else { return "entry before any snapshot record" }
-            guard entry.index == lastIndex.next else { return "entry \(entry.index) does not follow \(lastIndex)" }
+            guard lastIndex.rawValue < UInt64.max - 1, entry.index == lastIndex.next else {
+                return "entry \(entry.index) does not follow \(lastIndex)"
+            }
             if let last = entries.last, entry.term < last.term {
                 return "entry \(entry.index) has term \(entry.term) below its predecessor's \(last.term)"
             }

@@ -303,6 +303,26 @@ final class RaftWALTests: XCTestCase {
         XCTAssertNil(replay.apply(.truncate(from: LogIndex(6))))
         XCTAssertEqual(replay.lastIndex, LogIndex(5))
     }
+
+    /// Found by the raftWAL fuzz target (Fuzz/crashes/raftWAL/crash-0aaf…): a truncation from the index
+    /// after the last entry underflowed `lastIndex - from` and trapped the recovery.
+    func testReplayOfRecordsAtTheEdgesOfTheIndexRangeNeverTraps() {
+        var replay = LogReplay()
+        _ = replay.apply(.snapshot(index: LogIndex(5), term: Term(1)))
+        XCTAssertNil(replay.apply(.entry(Entry(term: Term(1), index: LogIndex(6)))))
+        XCTAssertNil(replay.apply(.truncate(from: LogIndex(7))), "truncating from after the last entry removes nothing")
+        XCTAssertEqual(replay.lastIndex, LogIndex(6))
+        XCTAssertNotNil(replay.apply(.truncate(from: LogIndex(8))))
+        XCTAssertNotNil(replay.apply(.snapshot(index: LogIndex(UInt64.max), term: Term(1))), "no index follows it")
+        XCTAssertNil(replay.apply(.snapshot(index: LogIndex(UInt64.max - 2), term: Term(1))))
+        XCTAssertNil(replay.apply(.entry(Entry(term: Term(1), index: LogIndex(UInt64.max - 1)))))
+        XCTAssertNotNil(replay.apply(.entry(Entry(term: Term(1), index: LogIndex(UInt64.max)))),
+                        "an entry after which no index can be counted is refused")
+        XCTAssertNil(replay.apply(.truncate(from: LogIndex(UInt64.max))), "from after the last: nothing removed")
+        XCTAssertEqual(replay.lastIndex, LogIndex(UInt64.max - 1))
+        XCTAssertNil(replay.apply(.truncate(from: LogIndex(UInt64.max - 1))))
+        XCTAssertEqual(replay.lastIndex, LogIndex(UInt64.max - 2))
+    }
 }
 
 final class RaftWALSegmentTests: XCTestCase {
