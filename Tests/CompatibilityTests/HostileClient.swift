@@ -108,3 +108,40 @@ extension BrokerProcess {
         assertStillServes(message(), file: file, line: line)
     }
 }
+
+/// The requests the hostile-input suite builds again and again, built one way: topics of RF 1, and one
+/// batch produced to one partition.
+enum HostileRequests {
+    static func createTopics(_ names: [String], partitions: Int32 = 1, configs: [String: String] = [:]) -> CreateTopicsRequest {
+        var request = CreateTopicsRequest()
+        request.topics = names.map { name in
+            var topic = CreateTopicsRequest.CreatableTopic()
+            topic.name = name
+            topic.numPartitions = partitions
+            topic.replicationFactor = 1
+            topic.configs = configs.sorted { $0.key < $1.key }.map { key, value in
+                var config = CreateTopicsRequest.CreatableTopicConfig()
+                config.name = key
+                config.value = value
+                return config
+            }
+            return topic
+        }
+        request.timeoutMs = 30_000
+        return request
+    }
+
+    static func produce(topic: String, partition: Int32 = 0, records: ByteBuffer, acks: Int16 = -1) -> ProduceRequest {
+        var data = ProduceRequest.PartitionProduceData()
+        data.index = partition
+        data.records = records
+        var topicData = ProduceRequest.TopicProduceData()
+        topicData.name = topic
+        topicData.partitionData = [data]
+        var request = ProduceRequest()
+        request.acks = acks
+        request.timeoutMs = 10_000
+        request.topicData = [topicData]
+        return request
+    }
+}

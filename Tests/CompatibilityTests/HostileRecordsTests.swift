@@ -93,19 +93,7 @@ final class HostileRecordsTests: XCTestCase {
     }
 
     static func createTopic(_ client: HostileClient, _ name: String, configs: [String: String]) throws -> Int16? {
-        var topic = CreateTopicsRequest.CreatableTopic()
-        topic.name = name
-        topic.numPartitions = 1
-        topic.replicationFactor = 1
-        topic.configs = configs.map { key, value in
-            var config = CreateTopicsRequest.CreatableTopicConfig()
-            config.name = key
-            config.value = value
-            return config
-        }
-        var request = CreateTopicsRequest()
-        request.topics = [topic]
-        return try client.call(request, version: 5)?.topics.first?.errorCode
+        try client.call(HostileRequests.createTopics([name], configs: configs), version: 5)?.topics.first?.errorCode
     }
 
     static func alterTopicConfig(_ client: HostileClient, _ topic: String, _ name: String, _ value: String) throws -> Int16? {
@@ -124,17 +112,7 @@ final class HostileRecordsTests: XCTestCase {
 
     /// The partition's error code, or nil when the broker answered nothing.
     static func produce(_ client: HostileClient, _ topic: String, _ batch: ByteBuffer) throws -> Int16? {
-        var partition = ProduceRequest.PartitionProduceData()
-        partition.index = 0
-        partition.records = batch
-        var data = ProduceRequest.TopicProduceData()
-        data.name = topic
-        data.partitionData = [partition]
-        var request = ProduceRequest()
-        request.acks = -1
-        request.timeoutMs = 10_000
-        request.topicData = [data]
-        return try client.call(request, version: 8)?.responses.first?.partitionResponses.first?.errorCode
+        try client.call(HostileRequests.produce(topic: topic, records: batch), version: 8)?.responses.first?.partitionResponses.first?.errorCode
     }
 
     /// ListOffsets latest of partition 0, or nil when the broker answered nothing.

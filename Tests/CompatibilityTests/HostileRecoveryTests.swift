@@ -8,15 +8,7 @@ import XCTest
 /// broker cut (or delete) acknowledged data; the partition is kept offline and the broker serves the rest.
 final class HostileRecoveryTests: XCTestCase {
     private func createTopic(_ client: HostileClient, _ name: String, configs: [String: String] = [:]) throws {
-        var topic = CreateTopicsRequest.CreatableTopic()
-        topic.name = name
-        topic.numPartitions = 1
-        topic.replicationFactor = 1
-        topic.configs = configs.map { var c = CreateTopicsRequest.CreatableTopicConfig(); c.name = $0.key; c.value = $0.value; return c }
-        var request = CreateTopicsRequest()
-        request.topics = [topic]
-        request.timeoutMs = 10_000
-        let response = try client.call(request, version: 5)
+        let response = try client.call(HostileRequests.createTopics([name], configs: configs), version: 5)
         XCTAssertEqual(response?.topics.first?.errorCode, 0, response?.topics.first?.errorMessage ?? "no answer")
     }
 
@@ -25,16 +17,7 @@ final class HostileRecoveryTests: XCTestCase {
         var builder = RecordBatchBuilder()
         // Now: an old timestamp would roll a segment per batch (segment.ms counts from the first batch's).
         builder.append(key: nil, value: value, timestampMs: Int64(Date().timeIntervalSince1970 * 1000))
-        var data = ProduceRequest.PartitionProduceData()
-        data.index = 0
-        data.records = try builder.build()
-        var topicData = ProduceRequest.TopicProduceData()
-        topicData.name = topic
-        topicData.partitionData = [data]
-        var request = ProduceRequest()
-        request.acks = -1
-        request.timeoutMs = 10_000
-        request.topicData = [topicData]
+        let request = HostileRequests.produce(topic: topic, records: try builder.build())
         return try client.call(request, version: 7)?.responses.first?.partitionResponses.first?.errorCode
     }
 

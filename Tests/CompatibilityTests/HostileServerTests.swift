@@ -29,14 +29,7 @@ final class HostileServerTests: XCTestCase {
     }
 
     private func createTopic(_ name: String, client: HostileClient) throws {
-        var topic = CreateTopicsRequest.CreatableTopic()
-        topic.name = name
-        topic.numPartitions = 1
-        topic.replicationFactor = 1
-        var request = CreateTopicsRequest()
-        request.topics = [topic]
-        request.timeoutMs = 10_000
-        let response = try client.call(request, version: 5)
+        let response = try client.call(HostileRequests.createTopics([name]), version: 5)
         XCTAssertEqual(response?.topics.first?.errorCode, 0, response?.topics.first?.errorMessage ?? "no answer")
     }
 

@@ -28,7 +28,7 @@ final class HostileTopicsTests: XCTestCase {
     func testProduceToTheOffsetsTopicIsRefusedAndTheBrokerRestarts() throws {
         let client = try HostileClient(port: broker.port)
         let response = try XCTUnwrap(try client.call(
-            Self.produce(topic: "__consumer_offsets", records: try Self.batchWithoutHeaderCount()), version: 9))
+            HostileRequests.produce(topic: "__consumer_offsets", records: try Self.batchWithoutHeaderCount()), version: 9))
         let partition = try XCTUnwrap(response.responses.first?.partitionResponses.first)
         XCTAssertEqual(partition.errorCode, ErrorCode.invalidTopicException.rawValue, partition.errorMessage ?? "")
         XCTAssertEqual(partition.errorMessage, "Cannot append to internal topic __consumer_offsets")
@@ -107,16 +107,16 @@ final class HostileTopicsTests: XCTestCase {
                      String(repeating: "z", count: 249)]
         XCTAssertEqual(names.map(\.count), [221, 249, 249])
         for name in names {
-            let created = try XCTUnwrap(try client.call(Self.createTopics([name], partitions: 2), version: 5))
+            let created = try XCTUnwrap(try client.call(HostileRequests.createTopics([name], partitions: 2), version: 5))
             XCTAssertEqual(created.topics.first?.errorCode, 0, created.topics.first?.errorMessage ?? "")
             for partition: Int32 in [0, 1] {
                 let produced = try XCTUnwrap(try client.call(
-                    Self.produce(topic: name, partition: partition, records: try Self.batch(["p\(partition)"])), version: 9))
+                    HostileRequests.produce(topic: name, partition: partition, records: try Self.batch(["p\(partition)"])), version: 9))
                 XCTAssertEqual(produced.responses.first?.partitionResponses.first?.errorCode, 0,
                                produced.responses.first?.partitionResponses.first?.errorMessage ?? "")
             }
         }
-        let tooLong = try XCTUnwrap(try client.call(Self.createTopics([String(repeating: "y", count: 250)]), version: 5))
+        let tooLong = try XCTUnwrap(try client.call(HostileRequests.createTopics([String(repeating: "y", count: 250)]), version: 5))
         XCTAssertEqual(tooLong.topics.first?.errorCode, ErrorCode.invalidTopicException.rawValue)
         broker.assertRestartsAndServes("topics with 249-character names")
         let again = try HostileClient(port: broker.port)
@@ -134,8 +134,8 @@ final class HostileTopicsTests: XCTestCase {
     /// `<topic>-<partition>` with the id in `partition.metadata`, keeping their records.
     func testLegacyPartitionDirectoriesAreMigratedWithTheirRecords() throws {
         let client = try HostileClient(port: broker.port)
-        XCTAssertEqual(try client.call(Self.createTopics(["legacy"]), version: 5)?.topics.first?.errorCode, 0)
-        let produced = try client.call(Self.produce(topic: "legacy", records: try Self.batch(["a", "b", "c"])), version: 9)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["legacy"]), version: 5)?.topics.first?.errorCode, 0)
+        let produced = try client.call(HostileRequests.produce(topic: "legacy", records: try Self.batch(["a", "b", "c"])), version: 9)
         XCTAssertEqual(produced?.responses.first?.partitionResponses.first?.errorCode, 0)
         var named = MetadataRequest()
         var wanted = MetadataRequest.MetadataRequestTopic()
@@ -165,8 +165,8 @@ final class HostileTopicsTests: XCTestCase {
     func testAPartitionThatCannotBeOpenedStaysOfflineAndTheOthersServe() throws {
         let client = try HostileClient(port: broker.port)
         for name in ["broken", "healthy"] {
-            XCTAssertEqual(try client.call(Self.createTopics([name]), version: 5)?.topics.first?.errorCode, 0)
-            let produced = try client.call(Self.produce(topic: name, records: try Self.batch(["v-\(name)"])), version: 9)
+            XCTAssertEqual(try client.call(HostileRequests.createTopics([name]), version: 5)?.topics.first?.errorCode, 0)
+            let produced = try client.call(HostileRequests.produce(topic: name, records: try Self.batch(["v-\(name)"])), version: 9)
             XCTAssertEqual(produced?.responses.first?.partitionResponses.first?.errorCode, 0)
         }
         broker.kill()
@@ -177,10 +177,10 @@ final class HostileTopicsTests: XCTestCase {
         broker.assertStillServes("one partition cannot be opened")
         let again = try HostileClient(port: broker.port)
         XCTAssertEqual(try Self.fetchValues(again, topic: "healthy"), ["v-healthy"])
-        let refused = try XCTUnwrap(try again.call(Self.produce(topic: "broken", records: try Self.batch(["x"])), version: 9))
+        let refused = try XCTUnwrap(try again.call(HostileRequests.produce(topic: "broken", records: try Self.batch(["x"])), version: 9))
         XCTAssertEqual(refused.responses.first?.partitionResponses.first?.errorCode, ErrorCode.kafkaStorageError.rawValue,
                        "an offline log answers as Kafka does for an offline log directory")
-        let accepted = try XCTUnwrap(try again.call(Self.produce(topic: "healthy", records: try Self.batch(["w"])), version: 9))
+        let accepted = try XCTUnwrap(try again.call(HostileRequests.produce(topic: "healthy", records: try Self.batch(["w"])), version: 9))
         XCTAssertEqual(accepted.responses.first?.partitionResponses.first?.errorCode, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory), "nothing was deleted")
         XCTAssertTrue(broker.log.contains("offline"), broker.log.suffix(2000).description)
@@ -192,8 +192,8 @@ final class HostileTopicsTests: XCTestCase {
     /// renamed `<topic>-<partition>.<id>-stray` and logged, as KRaft brokers do, never deleted.
     func testDirectoriesTheMetadataDoesNotNameAreRenamedStrayNotDeleted() throws {
         let client = try HostileClient(port: broker.port)
-        XCTAssertEqual(try client.call(Self.createTopics(["kept"]), version: 5)?.topics.first?.errorCode, 0)
-        let produced = try client.call(Self.produce(topic: "kept", records: try Self.batch(["x", "y"])), version: 9)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["kept"]), version: 5)?.topics.first?.errorCode, 0)
+        let produced = try client.call(HostileRequests.produce(topic: "kept", records: try Self.batch(["x", "y"])), version: 9)
         XCTAssertEqual(produced?.responses.first?.partitionResponses.first?.errorCode, 0)
         broker.kill()
         try FileManager.default.removeItem(atPath: broker.dataDir + "/__meta/metadata.snapshot")
@@ -225,8 +225,8 @@ final class HostileTopicsTests: XCTestCase {
     /// with INVALID_REQUEST, as Kafka does), so the response stays small.
     func testDuplicatedEntriesGiveBoundedResponses() throws {
         let client = try HostileClient(port: broker.port)
-        XCTAssertEqual(try client.call(Self.createTopics(["dups"], partitions: 50), version: 5)?.topics.first?.errorCode, 0)
-        let produced = try client.call(Self.produce(topic: "dups", records: try Self.batch(["only"])), version: 9)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["dups"], partitions: 50), version: 5)?.topics.first?.errorCode, 0)
+        let produced = try client.call(HostileRequests.produce(topic: "dups", records: try Self.batch(["only"])), version: 9)
         XCTAssertEqual(produced?.responses.first?.partitionResponses.first?.errorCode, 0)
         let copies = 5000
 
@@ -289,11 +289,11 @@ final class HostileTopicsTests: XCTestCase {
     /// anything is committed, and the broker restarts as before.
     func testOneHundredThousandPartitionsAreRefusedClearlyAndTheBrokerRestarts() throws {
         let client = try HostileClient(port: broker.port)
-        let created = try XCTUnwrap(try client.call(Self.createTopics(["huge"], partitions: 100_000), version: 5))
+        let created = try XCTUnwrap(try client.call(HostileRequests.createTopics(["huge"], partitions: 100_000), version: 5))
         XCTAssertEqual(created.topics.first?.errorCode, ErrorCode.policyViolation.rawValue, created.topics.first?.errorMessage ?? "")
         XCTAssertTrue(created.topics.first?.errorMessage?.contains("partitions") == true, created.topics.first?.errorMessage ?? "")
 
-        XCTAssertEqual(try client.call(Self.createTopics(["grow"]), version: 5)?.topics.first?.errorCode, 0)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["grow"]), version: 5)?.topics.first?.errorCode, 0)
         var grow = CreatePartitionsRequest()
         var growTopic = CreatePartitionsRequest.CreatePartitionsTopic()
         growTopic.name = "grow"
@@ -319,44 +319,17 @@ final class HostileTopicsTests: XCTestCase {
         let limited = try BrokerProcess(extraArguments: ["--partitions-per-broker-max", "5", "--topics-max", "3"])
         defer { limited.stop() }
         let client = try HostileClient(port: limited.port)
-        XCTAssertEqual(try client.call(Self.createTopics(["a"], partitions: 3), version: 5)?.topics.first?.errorCode, 0)
-        let over = try XCTUnwrap(try client.call(Self.createTopics(["b"], partitions: 2), version: 5)?.topics.first)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["a"], partitions: 3), version: 5)?.topics.first?.errorCode, 0)
+        let over = try XCTUnwrap(try client.call(HostileRequests.createTopics(["b"], partitions: 2), version: 5)?.topics.first)
         XCTAssertEqual(over.errorCode, ErrorCode.policyViolation.rawValue, over.errorMessage ?? "")
         XCTAssertTrue(over.errorMessage?.contains("configured") == true, over.errorMessage ?? "")
-        XCTAssertEqual(try client.call(Self.createTopics(["c"]), version: 5)?.topics.first?.errorCode, 0)
-        let fourth = try XCTUnwrap(try client.call(Self.createTopics(["d"]), version: 5)?.topics.first)
+        XCTAssertEqual(try client.call(HostileRequests.createTopics(["c"]), version: 5)?.topics.first?.errorCode, 0)
+        let fourth = try XCTUnwrap(try client.call(HostileRequests.createTopics(["d"]), version: 5)?.topics.first)
         XCTAssertEqual(fourth.errorCode, ErrorCode.policyViolation.rawValue, "a fourth topic is past --topics-max 3")
         limited.assertRestartsAndServes("limits reached")
     }
 
     // MARK: Helpers
-
-    static func produce(topic: String, partition: Int32 = 0, records: ByteBuffer, acks: Int16 = -1) -> ProduceRequest {
-        var data = ProduceRequest.PartitionProduceData()
-        data.index = partition
-        data.records = records
-        var topicData = ProduceRequest.TopicProduceData()
-        topicData.name = topic
-        topicData.partitionData = [data]
-        var request = ProduceRequest()
-        request.acks = acks
-        request.timeoutMs = 10_000
-        request.topicData = [topicData]
-        return request
-    }
-
-    static func createTopics(_ names: [String], partitions: Int32 = 1) -> CreateTopicsRequest {
-        var request = CreateTopicsRequest()
-        request.topics = names.map { name in
-            var topic = CreateTopicsRequest.CreatableTopic()
-            topic.name = name
-            topic.numPartitions = partitions
-            topic.replicationFactor = 1
-            return topic
-        }
-        request.timeoutMs = 30_000
-        return request
-    }
 
     static func fetchRequest(topic: String, partition: Int32 = 0, offset: Int64 = 0) -> FetchRequest {
         var p = FetchRequest.FetchPartition()
